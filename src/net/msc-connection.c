@@ -1,0 +1,405 @@
+/* msc-connection.c
+ *
+ * Copyright 2026 The Mailscope authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#define G_LOG_DOMAIN "msc-connection"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "msc-connection.h"
+#include "msc-live-server.h"
+
+#define READ_SIZE 16384
+
+struct _MscConnection
+{
+  GObject parent_instance;
+
+  /* Borrowed references: the server owns its connections */
+  MscLiveServer     *server;
+  const MscService  *service;
+
+  /* Owned references */
+  GSocketConnection *socket_connection;
+  GObject           *engine;
+  GCancellable      *cancellable;
+  GQueue             writes;     /* of GBytes, head being written */
+
+  char              *peer_address;
+  char              *client_endpoint;
+  char              *server_endpoint;
+  guint              id;
+  guint              timeout_source;
+  gboolean           reading;
+  gboolean           closing;
+  gboolean           closed;
+};
+
+G_DEFINE_FINAL_TYPE (MscConnection, msc_connection, G_TYPE_OBJECT)
+
+static void pump (MscConnection *self);
+
+static char *
+format_endpoint (GSocketAddress *address)
+{
+  g_autofree char *ip = NULL;
+  guint16 port;
+
+  if (!G_IS_INET_SOCKET_ADDRESS (address))
+    return g_strdup ("?");
+
+  ip = g_inet_address_to_string (g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (address)));
+  port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (address));
+
+  if (strchr (ip, ':') != NULL)
+    return g_strdup_printf ("[%s]:%u", ip, port);
+
+  return g_strdup_printf ("%s:%u", ip, port);
+}
+
+static void
+msc_connection_dispose (GObject *object)
+{
+  MscConnection *self = MSC_CONNECTION (object);
+
+  g_clear_handle_id (&self->timeout_source, g_source_remove);
+  g_queue_clear_full (&self->writes, (GDestroyNotify) g_bytes_unref);
+  g_clear_object (&self->engine);
+  g_clear_object (&self->socket_connection);
+  g_clear_object (&self->cancellable);
+
+  G_OBJECT_CLASS (msc_connection_parent_class)->dispose (object);
+}
+
+static void
+msc_connection_finalize (GObject *object)
+{
+  MscConnection *self = MSC_CONNECTION (object);
+
+  g_free (self->peer_address);
+  g_free (self->client_endpoint);
+  g_free (self->server_endpoint);
+
+  G_OBJECT_CLASS (msc_connection_parent_class)->finalize (object);
+}
+
+static void
+msc_connection_class_init (MscConnectionClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = msc_connection_dispose;
+  object_class->finalize = msc_connection_finalize;
+}
+
+static void
+msc_connection_init (MscConnection *self)
+{
+  self->cancellable = g_cancellable_new ();
+  g_queue_init (&self->writes);
+}
+
+MscConnection *
+msc_connection_new (MscLiveServer     *server,
+                    const MscService  *service,
+                    GSocketConnection *socket_connection)
+{
+  g_autoptr(GSocketAddress) remote = NULL;
+  g_autoptr(GSocketAddress) local = NULL;
+  MscConnection *self;
+
+  g_return_val_if_fail (MSC_IS_LIVE_SERVER (server), NULL);
+  g_return_val_if_fail (service != NULL, NULL);
+  g_return_val_if_fail (G_IS_SOCKET_CONNECTION (socket_connection), NULL);
+
+  self = g_object_new (MSC_TYPE_CONNECTION, NULL);
+  self->server = server;
+  self->service = service;
+  self->socket_connection = g_object_ref (socket_connection);
+  self->id = msc_trace_next_connection (msc_live_server_get_trace (server));
+
+  remote = g_socket_connection_get_remote_address (socket_connection, NULL);
+  local = g_socket_connection_get_local_address (socket_connection, NULL);
+  self->client_endpoint = format_endpoint (remote);
+  self->server_endpoint = format_endpoint (local);
+  if (G_IS_INET_SOCKET_ADDRESS (remote))
+    self->peer_address = g_inet_address_to_string (g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (remote)));
+
+  return self;
+}
+
+MscLiveServer *
+msc_connection_get_server (MscConnection *self)
+{
+  g_return_val_if_fail (MSC_IS_CONNECTION (self), NULL);
+
+  return self->server;
+}
+
+const char *
+msc_connection_get_peer_address (MscConnection *self)
+{
+  g_return_val_if_fail (MSC_IS_CONNECTION (self), NULL);
+
+  return self->peer_address;
+}
+
+const char *
+msc_connection_get_client_endpoint (MscConnection *self)
+{
+  g_return_val_if_fail (MSC_IS_CONNECTION (self), NULL);
+
+  return self->client_endpoint;
+}
+
+const char *
+msc_connection_get_server_endpoint (MscConnection *self)
+{
+  g_return_val_if_fail (MSC_IS_CONNECTION (self), NULL);
+
+  return self->server_endpoint;
+}
+
+guint
+msc_connection_get_id (MscConnection *self)
+{
+  g_return_val_if_fail (MSC_IS_CONNECTION (self), 0);
+
+  return self->id;
+}
+
+gint64
+msc_connection_get_now (MscConnection *self)
+{
+  return g_get_real_time ();
+}
+
+void
+msc_connection_record (MscConnection *self,
+                       MscTraceEvent *event)
+{
+  g_return_if_fail (MSC_IS_CONNECTION (self));
+  g_return_if_fail (MSC_IS_TRACE_EVENT (event));
+
+  msc_trace_event_set_connection (event, self->id);
+  msc_trace_event_set_time (event, msc_connection_get_now (self));
+  msc_trace_append (msc_live_server_get_trace (self->server), event);
+}
+
+static void
+record_transport (MscConnection *self,
+                  MscTraceKind   kind,
+                  const char    *text)
+{
+  g_autoptr(MscTraceEvent) event = NULL;
+
+  if (kind == MSC_TRACE_KIND_CONNECT)
+    event = msc_trace_event_new (kind, self->service->protocol,
+                                 self->client_endpoint, self->server_endpoint, text);
+  else
+    event = msc_trace_event_new (kind, self->service->protocol,
+                                 self->server_endpoint, self->client_endpoint, text);
+  msc_connection_record (self, event);
+}
+
+static void
+finish_close (MscConnection *self)
+{
+  g_autoptr(MscConnection) hold = g_object_ref (self);
+
+  if (self->closed)
+    return;
+
+  self->closed = TRUE;
+  g_clear_handle_id (&self->timeout_source, g_source_remove);
+  g_cancellable_cancel (self->cancellable);
+  g_io_stream_close (G_IO_STREAM (self->socket_connection), NULL, NULL);
+  _msc_live_server_connection_closed (self->server, self);
+}
+
+/* Closes once everything queued is written, so a final reply (221, 421)
+ * reaches the client. */
+void
+msc_connection_close (MscConnection *self)
+{
+  g_return_if_fail (MSC_IS_CONNECTION (self));
+
+  self->closing = TRUE;
+  if (g_queue_is_empty (&self->writes))
+    finish_close (self);
+}
+
+static void
+on_write_cb (GObject      *source,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  g_autoptr(MscConnection) self = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!g_output_stream_write_all_finish (G_OUTPUT_STREAM (source), result, NULL, &error))
+    {
+      if (!self->closed)
+        {
+          record_transport (self, MSC_TRACE_KIND_CLOSE, error->message);
+          finish_close (self);
+        }
+      return;
+    }
+
+  g_bytes_unref (g_queue_pop_head (&self->writes));
+  if (!g_queue_is_empty (&self->writes))
+    {
+      GBytes *next = g_queue_peek_head (&self->writes);
+
+      g_output_stream_write_all_async (g_io_stream_get_output_stream (G_IO_STREAM (self->socket_connection)),
+                                       g_bytes_get_data (next, NULL), g_bytes_get_size (next),
+                                       G_PRIORITY_DEFAULT, self->cancellable,
+                                       on_write_cb, g_object_ref (self));
+    }
+  else if (self->closing)
+    finish_close (self);
+  else
+    pump (self);
+}
+
+static void
+queue_write (MscConnection *self,
+             GBytes        *bytes)
+{
+  gboolean idle = g_queue_is_empty (&self->writes);
+
+  g_queue_push_tail (&self->writes, g_bytes_ref (bytes));
+  if (idle)
+    g_output_stream_write_all_async (g_io_stream_get_output_stream (G_IO_STREAM (self->socket_connection)),
+                                     g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes),
+                                     G_PRIORITY_DEFAULT, self->cancellable,
+                                     on_write_cb, g_object_ref (self));
+}
+
+static void
+on_read_cb (GObject      *source,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  g_autoptr(MscConnection) self = user_data;
+  g_autoptr(GBytes) bytes = NULL;
+  g_autoptr(GError) error = NULL;
+
+  self->reading = FALSE;
+  bytes = g_input_stream_read_bytes_finish (G_INPUT_STREAM (source), result, &error);
+  if (self->closed)
+    return;
+
+  if (bytes == NULL)
+    {
+      record_transport (self, MSC_TRACE_KIND_CLOSE, error->message);
+      finish_close (self);
+      return;
+    }
+
+  /* The client went away. Whatever was unfinished (a message without its
+   * final dot) was never acknowledged and is dropped with the engine. */
+  if (g_bytes_get_size (bytes) == 0)
+    {
+      record_transport (self, MSC_TRACE_KIND_CLOSE, _("The client closed the connection"));
+      finish_close (self);
+      return;
+    }
+
+  self->service->set_now (self->engine, msc_connection_get_now (self));
+  if (!self->service->feed (self->engine, g_bytes_get_data (bytes, NULL),
+                            g_bytes_get_size (bytes), &error))
+    g_debug ("Connection %u: %s", self->id, error->message);
+
+  pump (self);
+}
+
+static gboolean
+on_timeout_cb (gpointer user_data)
+{
+  MscConnection *self = MSC_CONNECTION (user_data);
+
+  self->timeout_source = 0;
+  self->service->set_now (self->engine, msc_connection_get_now (self));
+  self->service->check_timeout (self->engine);
+  pump (self);
+
+  return G_SOURCE_REMOVE;
+}
+
+static void
+schedule_timeout (MscConnection *self)
+{
+  gint64 deadline = self->service->get_deadline (self->engine);
+  gint64 delay;
+
+  g_clear_handle_id (&self->timeout_source, g_source_remove);
+  if (deadline < 0)
+    return;
+
+  delay = MAX (deadline - msc_connection_get_now (self), 0);
+  self->timeout_source = g_timeout_add_full (G_PRIORITY_DEFAULT, delay / 1000 + 1,
+                                             on_timeout_cb, self, NULL);
+}
+
+/* The one place that moves things along: events first (they may produce
+ * output, e.g. the reply to DATA once the message is stored), then output,
+ * then reading more if the engine wants it. */
+static void
+pump (MscConnection *self)
+{
+  g_autoptr(MscConnection) hold = g_object_ref (self);
+
+  if (self->closed)
+    return;
+
+  for (;;)
+    {
+      g_autoptr(GBytes) output = NULL;
+      gboolean progressed = self->service->drain_events (self->engine, self);
+
+      output = self->service->take_output (self->engine);
+      if (output != NULL && g_bytes_get_size (output) > 0)
+        {
+          queue_write (self, output);
+          progressed = TRUE;
+        }
+
+      if (!progressed)
+        break;
+    }
+
+  if (self->service->is_closed (self->engine))
+    {
+      msc_connection_close (self);
+      return;
+    }
+
+  schedule_timeout (self);
+
+  if (!self->reading && self->service->want_read (self->engine))
+    {
+      self->reading = TRUE;
+      g_input_stream_read_bytes_async (g_io_stream_get_input_stream (G_IO_STREAM (self->socket_connection)),
+                                       READ_SIZE, G_PRIORITY_DEFAULT, self->cancellable,
+                                       on_read_cb, g_object_ref (self));
+    }
+}
+
+void
+msc_connection_start (MscConnection *self)
+{
+  g_return_if_fail (MSC_IS_CONNECTION (self));
+  g_return_if_fail (self->engine == NULL);
+
+  record_transport (self, MSC_TRACE_KIND_CONNECT, self->service->name);
+  self->engine = self->service->engine_new (self);
+  self->service->set_now (self->engine, msc_connection_get_now (self));
+  self->service->start (self->engine);
+  pump (self);
+}

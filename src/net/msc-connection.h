@@ -1,0 +1,37 @@
+/* msc-connection.h — one client on a live socket, driving one engine
+ *
+ * Copyright 2026 The Mailscope authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include <gio/gio.h>
+
+#include "msc-service.h"
+#include "msc-trace.h"
+
+G_BEGIN_DECLS
+
+typedef struct _MscLiveServer MscLiveServer;
+
+#define MSC_TYPE_CONNECTION (msc_connection_get_type ())
+
+G_DECLARE_FINAL_TYPE (MscConnection, msc_connection, MSC, CONNECTION, GObject)
+
+MscConnection *msc_connection_new          (MscLiveServer     *server,
+                                            const MscService  *service,
+                                            GSocketConnection *socket_connection);
+void           msc_connection_start        (MscConnection     *self);
+void           msc_connection_close        (MscConnection     *self);
+MscLiveServer *msc_connection_get_server   (MscConnection     *self);
+const char    *msc_connection_get_peer_address (MscConnection *self);
+const char    *msc_connection_get_client_endpoint (MscConnection *self);
+const char    *msc_connection_get_server_endpoint (MscConnection *self);
+guint          msc_connection_get_id       (MscConnection     *self);
+gint64         msc_connection_get_now      (MscConnection     *self);
+/* Records EVENT in the server's trace, filling in connection and time. */
+void           msc_connection_record       (MscConnection     *self,
+                                            MscTraceEvent     *event);
+
+G_END_DECLS

@@ -1,0 +1,265 @@
+/* test-explain.c — every command and reply has its explanation
+ *
+ * Copyright 2026 The Mailscope authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#include "config.h"
+
+#include <string.h>
+#include <glib/gi18n.h>
+
+#include "msc-explain.h"
+#include "msc-i18n.h"
+#include "msc-mail-store.h"
+#include "msc-smtp-server.h"
+
+static gboolean
+has_han (const char *text)
+{
+  for (const char *p = text; *p; p = g_utf8_next_char (p))
+    if (g_unichar_get_script (g_utf8_get_char (p)) == G_UNICODE_SCRIPT_HAN)
+      return TRUE;
+
+  return FALSE;
+}
+
+static void
+test_table (void)
+{
+  gsize n;
+  const MscExplanation *entries = msc_explain_get_all (&n);
+
+  g_assert_cmpuint (n, >, 50);
+  for (gsize i = 0; i < n; i++)
+    {
+      g_assert_true (g_str_has_prefix (entries[i].key, "smtp."));
+      g_assert_cmpuint (strlen (entries[i].title), >, 0);
+      g_assert_cmpuint (strlen (entries[i].text), >, 40);
+      g_assert_true (g_str_has_prefix (entries[i].rfc, "RFC "));
+      g_assert_true (msc_explain_lookup_exact (entries[i].key) == &entries[i]);
+    }
+}
+
+static void
+test_fallbacks (void)
+{
+  g_autofree char *reference = NULL;
+
+  g_assert_cmpstr (msc_explain_lookup ("smtp.reply.550.5.1.1")->key, ==, "smtp.reply.550.5.1.1");
+  g_assert_cmpstr (msc_explain_lookup ("smtp.reply.550.5.1.10")->key, ==, "smtp.reply.550");
+  g_assert_cmpstr (msc_explain_lookup ("smtp.reply.471.4.7.1")->key, ==, "smtp.reply.4xx");
+  g_assert_cmpstr (msc_explain_lookup ("smtp.command.XYZZY")->key, ==, "smtp.command.unknown");
+  g_assert_null (msc_explain_lookup ("nonsense"));
+
+  reference = msc_explanation_get_reference (msc_explain_lookup ("smtp.command.EHLO"));
+  g_assert_cmpstr (reference, ==, "RFC 5321 §4.1.1.1");
+
+  {
+    g_autofree char *key = msc_explain_smtp_command_key ("ehlo", FALSE);
+    g_autofree char *sasl = msc_explain_smtp_command_key (NULL, TRUE);
+    g_autofree char *reply = msc_explain_smtp_reply_key (250, "2.1.5");
+    g_autofree char *bare = msc_explain_smtp_reply_key (354, NULL);
+
+    g_assert_cmpstr (key, ==, "smtp.command.EHLO");
+    g_assert_cmpstr (sasl, ==, "smtp.command.sasl-response");
+    g_assert_cmpstr (reply, ==, "smtp.reply.250.2.1.5");
+    g_assert_cmpstr (bare, ==, "smtp.reply.354");
+  }
+}
+
+/* Conversations that between them reach every reply the SMTP server can
+ * send. Each runs on a fresh server; MESSAGE events are answered with the
+ * error named after "#store:" or with success. */
+static const struct {
+  MscSmtpServerRole role;
+  gboolean          insecure_auth;
+  gboolean          tls_available;
+  const char       *store_error;   /* NULL: stored; else the GIOErrorEnum name */
+  const char       *input;
+  guint             max_recipients;
+  gsize             max_line_length;
+  gboolean          then_time_out;
+} conversations[] = {
+  { MSC_SMTP_SERVER_ROLE_MX, FALSE, FALSE, NULL,
+    "EHLO c\r\nHELP\r\nVRFY bob\r\nNOOP\r\nMAIL FROM:<x@elsewhere.test>\r\n"
+    "RCPT TO:<alice@example.com>\r\nRCPT TO:<nobody@example.com>\r\nRCPT TO:<d@elsewhere.test>\r\n"
+    "DATA\r\nSubject: x\r\n\r\nhi\r\n.\r\nRSET\r\nQUIT\r\n" },
+  { MSC_SMTP_SERVER_ROLE_MX, FALSE, FALSE, NULL,
+    "MAIL FROM:<x@e.test>\r\nHELO c\r\nRCPT TO:<alice@example.com>\r\nDATA\r\n"
+    "MAIL FROM:<x@e.test> SIZE=10\r\nMAIL FROM:<x@e.test>\r\nMAIL FROM:<y@e.test>\r\nDATA\r\n"
+    "FROB\r\n\r\nEXPN list\r\nSTARTTLS\r\nAUTH PLAIN\r\nQUIT now\r\n" },
+  { MSC_SMTP_SERVER_ROLE_MX, FALSE, FALSE, NULL,
+    "EHLO c\r\nMAIL FROM:<x@e.test> SIZE=999999999\r\nMAIL FROM:<x@e.test> BODY=BINARYMIME\r\n"
+    "MAIL FROM:<x@e.test> FOO=bar\r\nMAIL FROM:<bad address>\r\nMAIL FROM:x\r\n"
+    "MAIL FROM:<张三@例子.公司>\r\nMAIL FROM:<x@e.test>\r\nRCPT TO:<bad address>\r\n"
+    "RCPT TO:<李四@example.com>\r\nRCPT TO:<alice@example.com> FOO=1\r\nRCPT TO:alice\r\n"
+    "NO\x01OP\r\nEHLO\r\nEHLO bad..name\r\nAUTH PLAIN\r\nSTARTTLS\r\nQUIT\r\n" },
+  { MSC_SMTP_SERVER_ROLE_SUBMISSION, TRUE, TRUE, NULL,
+    "EHLO c\r\nMAIL FROM:<alice@example.com>\r\nAUTH CRAM-MD5\r\nAUTH PLAIN !!!\r\n"
+    "AUTH LOGIN\r\n*\r\nAUTH PLAIN AGFsaWNlQGV4YW1wbGUuY29tAHdyb25n\r\n"
+    "AUTH LOGIN YWxpY2VAZXhhbXBsZS5jb20=\r\nc2VjcmV0\r\nAUTH PLAIN\r\n"
+    "MAIL FROM:<bob@example.com>\r\nMAIL FROM:<alice@example.com>\r\nDATA\r\nQUIT\r\n" },
+  { MSC_SMTP_SERVER_ROLE_SUBMISSION, FALSE, TRUE, NULL,
+    "EHLO c\r\nAUTH PLAIN AGFsaWNlQGV4YW1wbGUuY29tAHNlY3JldA==\r\nSTARTTLS\r\n" },
+  { MSC_SMTP_SERVER_ROLE_MX, FALSE, FALSE, "G_IO_ERROR_FAILED",
+    "EHLO c\r\nMAIL FROM:<x@e.test>\r\nRCPT TO:<alice@example.com>\r\nDATA\r\nhi\r\n.\r\n" },
+  { MSC_SMTP_SERVER_ROLE_MX, FALSE, FALSE, "G_IO_ERROR_NO_SPACE",
+    "EHLO c\r\nMAIL FROM:<x@e.test>\r\nRCPT TO:<alice@example.com>\r\nDATA\r\nhi\r\n.\r\n" },
+  { MSC_SMTP_SERVER_ROLE_MX, FALSE, FALSE, "G_IO_ERROR_MESSAGE_TOO_LARGE",
+    "EHLO c\r\nMAIL FROM:<x@e.test>\r\nRCPT TO:<alice@example.com>\r\nDATA\r\nhi\r\n.\r\n" },
+  { MSC_SMTP_SERVER_ROLE_MX, FALSE, FALSE, NULL,
+    "EHLO c\r\nMAIL FROM:<x@e.test>\r\nRCPT TO:<alice@example.com>\r\nRCPT TO:<bob@example.com>\r\n",
+    .max_recipients = 1, .then_time_out = TRUE },
+  { MSC_SMTP_SERVER_ROLE_SUBMISSION, TRUE, FALSE, NULL,
+    "EHLO c\r\nAUTH PLAIN\r\n"
+    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\r\n",
+    .max_line_length = 64 },
+  /* Twenty wrong commands in a row end the session with 421 4.7.0. */
+  { MSC_SMTP_SERVER_ROLE_MX, FALSE, FALSE, NULL,
+    "A\r\nA\r\nA\r\nA\r\nA\r\nA\r\nA\r\nA\r\nA\r\nA\r\nA\r\nA\r\nA\r\nA\r\nA\r\nA\r\nA\r\nA\r\nA\r\nA\r\nA\r\n" },
+};
+
+static GIOErrorEnum
+error_code (const char *name)
+{
+  GEnumClass *klass = g_type_class_ref (G_TYPE_IO_ERROR_ENUM);
+  GEnumValue *value = g_enum_get_value_by_name (klass, name);
+
+  g_assert_nonnull (value);
+  g_type_class_unref (klass);
+
+  return value->value;
+}
+
+static void
+run_conversation (MscMailStore *store,
+                  guint         index,
+                  GHashTable   *replies,
+                  GHashTable   *verbs)
+{
+  MscSmtpServerConfig config = {
+    .hostname = "mail.example.com",
+    .role = conversations[index].role,
+    .allow_insecure_auth = conversations[index].insecure_auth,
+    .tls_available = conversations[index].tls_available,
+    .max_message_size = 100000,
+    .max_recipients = conversations[index].max_recipients,
+    .max_line_length = conversations[index].max_line_length,
+  };
+  g_autoptr(MscSmtpServer) server = msc_smtp_server_new (&config, MSC_DIRECTORY (store));
+  const char *input = conversations[index].input;
+
+  msc_smtp_server_set_now (server, 1000000);
+  msc_smtp_server_start (server);
+  msc_smtp_server_feed (server, (const guint8 *) input, strlen (input), NULL);
+  if (conversations[index].then_time_out)
+    {
+      msc_smtp_server_set_now (server, 1000000 + (gint64) 3600 * G_USEC_PER_SEC);
+      g_assert_true (msc_smtp_server_check_timeout (server));
+    }
+
+  for (;;)
+    {
+      g_autoptr(MscSmtpServerEvent) event = msc_smtp_server_next_event (server);
+
+      if (event == NULL)
+        break;
+
+      if (event->kind == MSC_SMTP_SERVER_EVENT_REPLY)
+        g_hash_table_add (replies, msc_explain_smtp_reply_key (event->code, event->enhanced));
+      else if (event->kind == MSC_SMTP_SERVER_EVENT_COMMAND)
+        g_hash_table_add (verbs, msc_explain_smtp_command_key (event->verb, event->secret));
+      else if (event->kind == MSC_SMTP_SERVER_EVENT_MESSAGE)
+        {
+          g_autoptr(GError) error = NULL;
+
+          if (conversations[index].store_error != NULL)
+            error = g_error_new_literal (G_IO_ERROR, error_code (conversations[index].store_error), "x");
+          msc_smtp_server_message_done (server, error);
+        }
+    }
+}
+
+static void
+test_smtp_server_replies_explained (void)
+{
+  g_autoptr(MscMailStore) store = msc_mail_store_new ();
+  g_autoptr(GHashTable) replies = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr(GHashTable) verbs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr(GError) error = NULL;
+  GHashTableIter iter;
+  gpointer key;
+
+  msc_mail_store_set_password_iterations (store, 1000);
+  msc_mail_store_add_domain (store, "example.com", &error);
+  g_assert_no_error (error);
+  msc_mail_store_add_account (store, "alice@example.com", "Alice", "secret", &error);
+  g_assert_no_error (error);
+  msc_mail_store_add_account (store, "bob@example.com", "Bob", "secret", &error);
+  g_assert_no_error (error);
+
+  for (guint i = 0; i < G_N_ELEMENTS (conversations); i++)
+    run_conversation (store, i, replies, verbs);
+
+  g_hash_table_iter_init (&iter, replies);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    {
+      g_test_message ("reply %s", (const char *) key);
+      if (msc_explain_lookup_exact (key) == NULL)
+        g_error ("The server sends %s but no explanation has that key", (const char *) key);
+    }
+
+  g_hash_table_iter_init (&iter, verbs);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    g_assert_nonnull (msc_explain_lookup_exact (key));
+
+  /* The conversations reach (at least) every reply the server has today,
+   * so a new reply without an explanation fails above. */
+  g_assert_cmpuint (g_hash_table_size (replies), >=, 39);
+}
+
+/* Run with LANGUAGE=zh_CN: every explanation reads in Chinese. */
+static void
+test_chinese (void)
+{
+  if (!g_test_subprocess ())
+    {
+      g_autofree char *language = g_strdup (g_getenv ("LANGUAGE"));
+
+      g_setenv ("LANGUAGE", "zh_CN", TRUE);
+      g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_INHERIT_STDERR);
+      g_setenv ("LANGUAGE", language != NULL ? language : "", TRUE);
+      g_test_trap_assert_passed ();
+      return;
+    }
+
+  {
+    gsize n;
+    const MscExplanation *entries = msc_explain_get_all (&n);
+
+    for (gsize i = 0; i < n; i++)
+      {
+        const char *title = msc_explanation_get_title (&entries[i]);
+        const char *text = msc_explanation_get_text (&entries[i]);
+
+        if (!has_han (title) || !has_han (text))
+          g_error ("%s is not translated: %s", entries[i].key, title);
+      }
+  }
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  msc_i18n_init ();
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/msc/explain/table", test_table);
+  g_test_add_func ("/msc/explain/fallbacks", test_fallbacks);
+  g_test_add_func ("/msc/explain/smtp-server-replies", test_smtp_server_replies_explained);
+  g_test_add_func ("/msc/explain/chinese", test_chinese);
+
+  return g_test_run ();
+}
