@@ -402,6 +402,18 @@ test_bad_input (Fixture       *fixture,
   assert_delivered (fixture, "example.com/alice", plain_message, "carol@elsewhere.test");
 }
 
+static void
+test_many_clients (Fixture       *fixture,
+                   gconstpointer  user_data)
+{
+  g_autoptr(GPtrArray) messages = NULL;
+
+  run_client ("many-clients", "127.0.0.1", fixture->mx_port, "25",
+              "carol@elsewhere.test", "bob@example.com", NULL);
+  messages = read_maildir (fixture, "example.com/bob");
+  g_assert_cmpuint (messages->len, ==, 25);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -417,6 +429,7 @@ main (int   argc,
   ADD ("chinese-address", test_chinese_address);
   ADD ("curl", test_curl);
   ADD ("bad-input", test_bad_input);
+  ADD ("many-clients", test_many_clients);
 #undef ADD
 
   return g_test_run ();

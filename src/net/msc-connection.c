@@ -14,6 +14,9 @@
 #include "msc-live-server.h"
 
 #define READ_SIZE 16384
+/* A client that sends commands but never reads the replies must not make
+ * the server buffer without end: stop reading while this much is unsent. */
+#define MAX_QUEUED_OUTPUT (1024 * 1024)
 
 struct _MscConnection
 {
@@ -28,6 +31,7 @@ struct _MscConnection
   GObject           *engine;
   GCancellable      *cancellable;
   GQueue             writes;     /* of GBytes, head being written */
+  gsize              queued_bytes;
 
   char              *peer_address;
   char              *client_endpoint;
@@ -206,14 +210,18 @@ record_transport (MscConnection *self,
   msc_connection_record (self, event);
 }
 
+/* Every connection ends with exactly one CLOSE event saying who ended it. */
 static void
-finish_close (MscConnection *self)
+finish_close (MscConnection *self,
+              const char    *reason)
 {
   g_autoptr(MscConnection) hold = g_object_ref (self);
 
   if (self->closed)
     return;
 
+  record_transport (self, MSC_TRACE_KIND_CLOSE,
+                    reason != NULL ? reason : _("The server closed the connection"));
   self->closed = TRUE;
   g_clear_handle_id (&self->timeout_source, g_source_remove);
   g_cancellable_cancel (self->cancellable);
@@ -230,7 +238,7 @@ msc_connection_close (MscConnection *self)
 
   self->closing = TRUE;
   if (g_queue_is_empty (&self->writes))
-    finish_close (self);
+    finish_close (self, NULL);
 }
 
 static void
@@ -243,15 +251,16 @@ on_write_cb (GObject      *source,
 
   if (!g_output_stream_write_all_finish (G_OUTPUT_STREAM (source), result, NULL, &error))
     {
-      if (!self->closed)
-        {
-          record_transport (self, MSC_TRACE_KIND_CLOSE, error->message);
-          finish_close (self);
-        }
+      finish_close (self, error->message);
       return;
     }
 
-  g_bytes_unref (g_queue_pop_head (&self->writes));
+  {
+    GBytes *written = g_queue_pop_head (&self->writes);
+
+    self->queued_bytes -= g_bytes_get_size (written);
+    g_bytes_unref (written);
+  }
   if (!g_queue_is_empty (&self->writes))
     {
       GBytes *next = g_queue_peek_head (&self->writes);
@@ -262,7 +271,7 @@ on_write_cb (GObject      *source,
                                        on_write_cb, g_object_ref (self));
     }
   else if (self->closing)
-    finish_close (self);
+    finish_close (self, NULL);
   else
     pump (self);
 }
@@ -274,6 +283,7 @@ queue_write (MscConnection *self,
   gboolean idle = g_queue_is_empty (&self->writes);
 
   g_queue_push_tail (&self->writes, g_bytes_ref (bytes));
+  self->queued_bytes += g_bytes_get_size (bytes);
   if (idle)
     g_output_stream_write_all_async (g_io_stream_get_output_stream (G_IO_STREAM (self->socket_connection)),
                                      g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes),
@@ -297,8 +307,7 @@ on_read_cb (GObject      *source,
 
   if (bytes == NULL)
     {
-      record_transport (self, MSC_TRACE_KIND_CLOSE, error->message);
-      finish_close (self);
+      finish_close (self, error->message);
       return;
     }
 
@@ -306,8 +315,7 @@ on_read_cb (GObject      *source,
    * final dot) was never acknowledged and is dropped with the engine. */
   if (g_bytes_get_size (bytes) == 0)
     {
-      record_transport (self, MSC_TRACE_KIND_CLOSE, _("The client closed the connection"));
-      finish_close (self);
+      finish_close (self, _("The client closed the connection"));
       return;
     }
 
@@ -382,7 +390,8 @@ pump (MscConnection *self)
 
   schedule_timeout (self);
 
-  if (!self->reading && self->service->want_read (self->engine))
+  if (!self->reading && self->queued_bytes < MAX_QUEUED_OUTPUT &&
+      self->service->want_read (self->engine))
     {
       self->reading = TRUE;
       g_input_stream_read_bytes_async (g_io_stream_get_input_stream (G_IO_STREAM (self->socket_connection)),
@@ -397,7 +406,12 @@ msc_connection_start (MscConnection *self)
   g_return_if_fail (MSC_IS_CONNECTION (self));
   g_return_if_fail (self->engine == NULL);
 
-  record_transport (self, MSC_TRACE_KIND_CONNECT, self->service->name);
+  {
+    /* Translators: %s is a service name such as "smtp" or "submission". */
+    g_autofree char *text = g_strdup_printf (_("Connected to the %s port, unencrypted"), self->service->name);
+
+    record_transport (self, MSC_TRACE_KIND_CONNECT, text);
+  }
   self->engine = self->service->engine_new (self);
   self->service->set_now (self->engine, msc_connection_get_now (self));
   self->service->start (self->engine);

@@ -184,9 +184,35 @@ def drop_mid_data(host, port, sender, recipient, marker):
     s.close()
 
 
+def many_clients(host, port, count, sender, recipient):
+    """Many clients at once, while one more holds a connection and says
+    nothing: every message is accepted, none waits for the silent one."""
+    import threading
+    idle, _ = connect(host, port)
+    errors = []
+
+    def one(i):
+        try:
+            with client(host, port) as smtp:
+                message = ("Subject: parallel %d\r\n\r\nmessage %d\r\n" % (i, i)).encode()
+                refused = smtp.sendmail(sender, [recipient], message)
+                assert refused == {}, refused
+        except Exception as e:  # collected and raised below
+            errors.append(e)
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(int(count))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(TIMEOUT * 2)
+    idle.close()
+    assert not errors, errors
+    assert not any(t.is_alive() for t in threads), "a client hung"
+
+
 SCENARIOS = {f.__name__.replace("_", "-"): f for f in (
     send_mx, submit, wrong_password, not_own_address, submission_needs_login, refused_sender,
-    refused_recipient, utf8_submit, bad_input, silent, drop_mid_data)}
+    refused_recipient, utf8_submit, bad_input, silent, drop_mid_data, many_clients)}
 
 if __name__ == "__main__":
     SCENARIOS[sys.argv[1]](*sys.argv[2:])
