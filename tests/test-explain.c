@@ -12,6 +12,7 @@
 #include "msc-explain.h"
 #include "msc-i18n.h"
 #include "msc-mail-store.h"
+#include "msc-pop3-server.h"
 #include "msc-smtp-server.h"
 
 static gboolean
@@ -27,17 +28,18 @@ has_han (const char *text)
 static void
 test_table (void)
 {
-  gsize n;
-  const MscExplanation *entries = msc_explain_get_all (&n);
+  g_autoptr(GPtrArray) entries = msc_explain_list_all ();
 
-  g_assert_cmpuint (n, >, 50);
-  for (gsize i = 0; i < n; i++)
+  g_assert_cmpuint (entries->len, >, 50);
+  for (guint i = 0; i < entries->len; i++)
     {
-      g_assert_true (g_str_has_prefix (entries[i].key, "smtp."));
-      g_assert_cmpuint (strlen (entries[i].title), >, 0);
-      g_assert_cmpuint (strlen (entries[i].text), >, 40);
-      g_assert_true (g_str_has_prefix (entries[i].rfc, "RFC "));
-      g_assert_true (msc_explain_lookup_exact (entries[i].key) == &entries[i]);
+      const MscExplanation *entry = entries->pdata[i];
+
+      g_assert_true (g_str_has_prefix (entry->key, "smtp.") || g_str_has_prefix (entry->key, "pop3."));
+      g_assert_cmpuint (strlen (entry->title), >, 0);
+      g_assert_cmpuint (strlen (entry->text), >, 40);
+      g_assert_true (g_str_has_prefix (entry->rfc, "RFC "));
+      g_assert_true (msc_explain_lookup_exact (entry->key) == entry);
     }
 }
 
@@ -219,6 +221,125 @@ test_smtp_server_replies_explained (void)
   g_assert_cmpuint (g_hash_table_size (replies), >=, 39);
 }
 
+static const char *pop3_conversations[] = {
+  "CAPA\r\nUSER alice@example.com\r\nPASS wrong\r\nPASS x\r\nUSER alice@example.com\r\n"
+  "PASS secret\r\nSTAT\r\nLIST\r\nLIST 1\r\nLIST 9\r\nUIDL\r\nUIDL 9\r\nTOP 1 0\r\nTOP 9 0\r\n"
+  "RETR 1\r\nRETR 9\r\nDELE 1\r\nDELE 1\r\nRSET\r\nNOOP\r\nFROB\r\nUSER x\r\nQUIT\r\n",
+  "APOP alice@example.com 00000000000000000000000000000000\r\nAUTH FOO\r\nAUTH PLAIN\r\n*\r\n"
+  "AUTH PLAIN !!!\r\nAUTH PLAIN AGFsaWNlQGV4YW1wbGUuY29tAHNlY3JldA==\r\nQUIT\r\n",
+  "APOP bob@example.com 00000000000000000000000000000000\r\nAUTH\r\nAUTH PLAIN\r\nAGJvYkBleGFtcGxlLmNvbQBzZWNyZXQ=\r\n"
+  "STLS\r\nQUIT\r\n",
+  "STLS\r\n",
+};
+
+static void
+run_pop3 (MscMailStore *store,
+          const char   *input,
+          gboolean      tls_available,
+          GHashTable   *replies,
+          GHashTable   *commands)
+{
+  MscPop3ServerConfig config = {
+    .hostname = "mail.example.com",
+    .allow_insecure_auth = TRUE,
+    .tls_available = tls_available,
+    .apop_pid = 1,
+    .apop_clock = 1,
+  };
+  g_autoptr(MscPop3Server) server = msc_pop3_server_new (&config, store);
+  g_autofree char *last_verb = NULL;
+  gboolean seen_command = FALSE;
+
+  msc_pop3_server_set_now (server, 1000000);
+  msc_pop3_server_start (server);
+  msc_pop3_server_feed (server, (const guint8 *) input, strlen (input), NULL);
+
+  for (;;)
+    {
+      g_autoptr(MscPop3ServerEvent) event = msc_pop3_server_next_event (server);
+
+      if (event == NULL)
+        break;
+
+      /* The same bookkeeping as the live service: a reply is read against
+       * the last command, a SASL response continues AUTH. */
+      if (event->kind == MSC_POP3_SERVER_EVENT_COMMAND)
+        {
+          g_hash_table_add (commands, msc_explain_pop3_command_key (event->verb, event->secret));
+          if (event->verb == NULL && event->secret)
+            continue;
+          g_free (last_verb);
+          last_verb = g_strdup (event->verb != NULL ? event->verb : "");
+          seen_command = TRUE;
+        }
+      else if (event->kind == MSC_POP3_SERVER_EVENT_REPLY)
+        {
+          const char *status = event->status == MSC_POP3_SERVER_REPLY_OK ? "+OK" :
+                               event->status == MSC_POP3_SERVER_REPLY_ERR ? "-ERR" : "+";
+
+          g_hash_table_add (replies, msc_explain_pop3_reply_key (seen_command ? last_verb : NULL,
+                                                                 status, event->code));
+        }
+    }
+}
+
+static void
+test_pop3_server_replies_explained (void)
+{
+  g_autoptr(MscMailStore) store = msc_mail_store_new ();
+  g_autoptr(GHashTable) replies = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr(GHashTable) commands = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr(GBytes) message = g_bytes_new_static ("Subject: x\r\n\r\nhi\r\n", 19);
+  g_autoptr(GError) error = NULL;
+  GHashTableIter iter;
+  gpointer key;
+
+  msc_mail_store_set_password_iterations (store, 1000);
+  msc_mail_store_add_domain (store, "example.com", &error);
+  msc_mail_store_add_account (store, "alice@example.com", "Alice", "secret", &error);
+  msc_mail_store_add_account (store, "bob@example.com", "Bob", "secret", &error);
+  msc_mail_store_set_apop_secret (store, "alice@example.com", "secret", &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (msc_mail_store_deliver (store, "alice@example.com", message, &error), >, 0);
+  g_assert_no_error (error);
+
+  for (guint i = 0; i < G_N_ELEMENTS (pop3_conversations); i++)
+    run_pop3 (store, pop3_conversations[i], i >= 2, replies, commands);
+
+  /* A second session while Bob's first one holds the maildrop. */
+  {
+    MscPop3ServerConfig config = { .hostname = "mail.example.com", .allow_insecure_auth = TRUE };
+    g_autoptr(MscPop3Server) holder = msc_pop3_server_new (&config, store);
+    const char *login = "USER bob@example.com\r\nPASS secret\r\n";
+
+    msc_pop3_server_start (holder);
+    msc_pop3_server_feed (holder, (const guint8 *) login, strlen (login), NULL);
+    run_pop3 (store, login, FALSE, replies, commands);
+  }
+
+  g_hash_table_iter_init (&iter, replies);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    {
+      const char *name = key;
+
+      g_test_message ("reply %s", name);
+      /* Every success and every response code has its own explanation; a
+       * refusal may fall back to the general one for its command. */
+      if (!g_str_has_prefix (name, "pop3.reply.err.") && msc_explain_lookup_exact (name) == NULL)
+        g_error ("The POP3 server sends %s but no explanation has that key", name);
+      g_assert_nonnull (msc_explain_lookup (name));
+    }
+  g_assert_true (g_hash_table_contains (replies, "pop3.reply.code.IN-USE"));
+  g_assert_true (g_hash_table_contains (replies, "pop3.reply.code.AUTH"));
+  g_assert_true (g_hash_table_contains (replies, "pop3.reply.greeting"));
+  g_assert_true (g_hash_table_contains (replies, "pop3.reply.ok.RETR"));
+
+  g_hash_table_iter_init (&iter, commands);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    g_assert_nonnull (msc_explain_lookup_exact (key));
+  g_assert_cmpuint (g_hash_table_size (commands), >=, 17);
+}
+
 /* Run with LANGUAGE=zh_CN: every explanation reads in Chinese. */
 static void
 test_chinese (void)
@@ -235,16 +356,16 @@ test_chinese (void)
     }
 
   {
-    gsize n;
-    const MscExplanation *entries = msc_explain_get_all (&n);
+    g_autoptr(GPtrArray) entries = msc_explain_list_all ();
 
-    for (gsize i = 0; i < n; i++)
+    for (guint i = 0; i < entries->len; i++)
       {
-        const char *title = msc_explanation_get_title (&entries[i]);
-        const char *text = msc_explanation_get_text (&entries[i]);
+        const MscExplanation *entry = entries->pdata[i];
+        const char *title = msc_explanation_get_title (entry);
+        const char *text = msc_explanation_get_text (entry);
 
         if (!has_han (title) || !has_han (text))
-          g_error ("%s is not translated: %s", entries[i].key, title);
+          g_error ("%s is not translated: %s", entry->key, title);
       }
   }
 }
@@ -259,6 +380,7 @@ main (int   argc,
   g_test_add_func ("/msc/explain/table", test_table);
   g_test_add_func ("/msc/explain/fallbacks", test_fallbacks);
   g_test_add_func ("/msc/explain/smtp-server-replies", test_smtp_server_replies_explained);
+  g_test_add_func ("/msc/explain/pop3-server-replies", test_pop3_server_replies_explained);
   g_test_add_func ("/msc/explain/chinese", test_chinese);
 
   return g_test_run ();

@@ -189,50 +189,6 @@ only_file (const char *folder,
 }
 
 static void
-test_mutf7 (void)
-{
-  static const struct {
-    const char *utf8;
-    const char *mutf7;
-  } table[] = {
-    { "INBOX", "INBOX" },
-    { "已发送", "&XfJT0ZAB-" },
-    { "项目", "&mHl27g-" },
-    { "二〇二六", "&TowwB06MUW0-" },
-    { "a&b", "a&-b" },
-    { "&", "&-" },
-    { "~peter/mail/日本語/台北", "~peter/mail/&ZeVnLIqe-/&U,BTFw-" },
-    { "Ünïcödé", "&ANw-n&AO8-c&APY-d&AOk-" },
-    { "📬", "&2D3c7A-" },
-    { "tab\there", "tab&AAk-here" },
-    { "", "" },
-  };
-  static const char * const bad[] = {
-    "&", "&Jjo", "&Jjo!-", "caf\xc3\xa9", "&AGE-", "&ZeVnLIqe-&U,BTFw-",
-    "&2D3-", "&AAA-", "&U,BTFw=-", "&A-", "a\x7f",
-  };
-
-  for (guint i = 0; i < G_N_ELEMENTS (table); i++)
-    {
-      g_autofree char *encoded = msc_maildir_mutf7_encode (table[i].utf8);
-      g_autofree char *decoded = msc_maildir_mutf7_decode (table[i].mutf7);
-
-      g_assert_cmpstr (encoded, ==, table[i].mutf7);
-      g_assert_cmpstr (decoded, ==, table[i].utf8);
-    }
-
-  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
-    {
-      g_autofree char *decoded = msc_maildir_mutf7_decode (bad[i]);
-
-      g_test_message ("bad: %s", bad[i]);
-      g_assert_null (decoded);
-    }
-
-  g_assert_null (msc_maildir_mutf7_encode ("\xff"));
-}
-
-static void
 test_folder_names (void)
 {
   static const struct {
@@ -728,7 +684,6 @@ main (int   argc,
 {
   g_test_init (&argc, &argv, NULL);
 
-  g_test_add_func ("/msc/maildir/mutf7", test_mutf7);
   g_test_add_func ("/msc/maildir/folder-names", test_folder_names);
   g_test_add ("/msc/maildir/layout", Fixture, NULL, fixture_setup, test_layout, fixture_teardown);
   g_test_add ("/msc/maildir/flags-in-names", Fixture, NULL, fixture_setup, test_flags_in_names, fixture_teardown);

@@ -10,217 +10,57 @@
 
 #include "config.h"
 
-#include <signal.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <glib/gstdio.h>
-#include <gio/gio.h>
+
+#include "msc-test-serve.h"
 
 #define IDLE_TIMEOUT_SECONDS 3
 #define MAX_MESSAGE_SIZE 200000
 
 typedef struct {
-  GSubprocess      *server;
-  GDataInputStream *output;
-  char             *store;
-  char             *mx_port;
-  char             *submission_port;
+  MscTestServer *server;
+  const char    *store;
+  const char    *mx_port;
+  const char    *submission_port;
 } Fixture;
-
-static const char *
-script_path (void)
-{
-  static char *path;
-
-  if (path == NULL)
-    path = g_test_build_filename (G_TEST_DIST, "integration", "smtp-clients.py", NULL);
-
-  return path;
-}
-
-static char *
-read_line (Fixture *fixture)
-{
-  g_autoptr(GError) error = NULL;
-  char *line = g_data_input_stream_read_line_utf8 (fixture->output, NULL, NULL, &error);
-
-  g_assert_no_error (error);
-  g_assert_nonnull (line);
-
-  return line;
-}
-
-/* A failed assertion aborts this process; the server must not outlive it
- * (meson would wait for it until the suite's timeout). */
-static void
-die_with_parent (gpointer user_data)
-{
-  prctl (PR_SET_PDEATHSIG, SIGKILL);
-}
 
 static void
 fixture_set_up (Fixture       *fixture,
                 gconstpointer  user_data)
 {
-  g_autoptr(GError) error = NULL;
   g_autofree char *timeout = g_strdup_printf ("%d", IDLE_TIMEOUT_SECONDS);
   g_autofree char *max_size = g_strdup_printf ("%d", MAX_MESSAGE_SIZE);
-  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  const char *args[] = { "--insecure-auth", "--idle-timeout", timeout,
+                         "--max-message-size", max_size, NULL };
 
-  fixture->store = g_dir_make_tmp ("mailscope-serve-XXXXXX", &error);
-  g_assert_no_error (error);
-
-  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
-  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
-  fixture->server = g_subprocess_launcher_spawn (launcher, &error,
-                                      g_getenv ("MSC_CLI"), "serve",
-                                      "--smtp-port", "0", "--submission-port", "0",
-                                      "--store", fixture->store,
-                                      "--user", "alice@example.com:alice-secret",
-                                      "--user", "bob@example.com:bob-secret",
-                                      "--user", "张三@例子.公司:zhang-secret",
-                                      "--insecure-auth",
-                                      "--idle-timeout", timeout,
-                                      "--max-message-size", max_size,
-                                      NULL);
-  g_assert_no_error (error);
-  fixture->output = g_data_input_stream_new (g_subprocess_get_stdout_pipe (fixture->server));
-
-  for (;;)
-    {
-      g_autofree char *line = read_line (fixture);
-      g_auto(GStrv) words = g_strsplit_set (line, " ", -1);
-
-      if (g_str_equal (line, "ready"))
-        break;
-      if ((g_str_equal (words[0], "smtp") || g_str_equal (words[0], "submission")) && words[1] != NULL)
-        {
-          g_autofree char *address = NULL;
-          char *port;
-
-          /* "smtp       127.0.0.1:40123  SMTP, MX role…" */
-          for (guint i = 1; words[i] != NULL; i++)
-            if (*words[i] != '\0')
-              {
-                address = g_strdup (words[i]);
-                break;
-              }
-          g_assert_nonnull (address);
-          port = strrchr (address, ':');
-          g_assert_nonnull (port);
-          if (g_str_equal (words[0], "smtp"))
-            fixture->mx_port = g_strdup (port + 1);
-          else
-            fixture->submission_port = g_strdup (port + 1);
-        }
-    }
-
-  g_assert_nonnull (fixture->mx_port);
-  g_assert_nonnull (fixture->submission_port);
+  fixture->server = msc_test_server_start (args);
+  fixture->store = msc_test_server_get_store (fixture->server);
+  fixture->mx_port = msc_test_server_get_port (fixture->server, "smtp");
+  fixture->submission_port = msc_test_server_get_port (fixture->server, "submission");
 }
 
 static void
 fixture_tear_down (Fixture       *fixture,
                    gconstpointer  user_data)
 {
-  g_autoptr(GError) error = NULL;
-  g_autofree char *line = NULL;
-
-  /* SIGTERM ends the server cleanly: exit status 0 and "stopped". */
-  g_subprocess_send_signal (fixture->server, SIGTERM);
-  line = g_data_input_stream_read_line_utf8 (fixture->output, NULL, NULL, &error);
-  g_assert_no_error (error);
-  g_assert_cmpstr (line, ==, "stopped");
-  g_subprocess_wait_check (fixture->server, NULL, &error);
-  g_assert_no_error (error);
-
-  g_clear_object (&fixture->output);
-  g_clear_object (&fixture->server);
-  {
-    const char *argv[] = { "rm", "-rf", fixture->store, NULL };
-
-    g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL,
-                  NULL, NULL, NULL, NULL);
-  }
-  g_free (fixture->store);
-  g_free (fixture->mx_port);
-  g_free (fixture->submission_port);
+  msc_test_server_stop (fixture->server);
 }
 
-/* Runs one scenario of smtp-clients.py; it asserts on its own side. */
-static void
-run_client (const char *scenario,
-            ...)
-{
-  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
-  g_autoptr(GError) error = NULL;
-  g_autofree char *out = NULL;
-  g_autofree char *err = NULL;
-  int status;
-  va_list args;
-  const char *arg;
-
-  g_ptr_array_add (argv, (char *) "python3");
-  g_ptr_array_add (argv, (char *) script_path ());
-  g_ptr_array_add (argv, (char *) scenario);
-  va_start (args, scenario);
-  while ((arg = va_arg (args, const char *)) != NULL)
-    g_ptr_array_add (argv, (char *) arg);
-  va_end (args);
-  g_ptr_array_add (argv, NULL);
-
-  g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_SEARCH_PATH,
-                NULL, NULL, &out, &err, &status, &error);
-  g_assert_no_error (error);
-  if (!g_spawn_check_wait_status (status, NULL))
-    g_error ("%s failed:\n%s%s", scenario, out, err);
-  g_assert_cmpstr (out, ==, "ok\n");
-}
+#define run_client(...) msc_test_run_client ("smtp-clients.py", __VA_ARGS__)
 
 static char *
 write_message (Fixture    *fixture,
                const char *name,
                const char *text)
 {
-  g_autofree char *path = g_build_filename (fixture->store, name, NULL);
-  g_autoptr(GError) error = NULL;
-
-  g_file_set_contents (path, text, -1, &error);
-  g_assert_no_error (error);
-
-  return g_steal_pointer (&path);
+  return msc_test_write_file (fixture->store, name, text);
 }
 
-/* All messages in a Maildir folder (new/ and cur/), as GBytes. */
 static GPtrArray *
 read_maildir (Fixture    *fixture,
-              const char *account_dir)
+              const char *folder)
 {
-  GPtrArray *messages = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
-  const char *subdirs[] = { "new", "cur" };
-
-  for (guint i = 0; i < G_N_ELEMENTS (subdirs); i++)
-    {
-      g_autofree char *dir_path = g_build_filename (fixture->store, account_dir, subdirs[i], NULL);
-      g_autoptr(GDir) dir = g_dir_open (dir_path, 0, NULL);
-      const char *name;
-
-      if (dir == NULL)
-        continue;
-      while ((name = g_dir_read_name (dir)) != NULL)
-        {
-          g_autofree char *path = g_build_filename (dir_path, name, NULL);
-          g_autoptr(GError) error = NULL;
-          char *contents;
-          gsize length;
-
-          g_file_get_contents (path, &contents, &length, &error);
-          g_assert_no_error (error);
-          g_ptr_array_add (messages, g_bytes_new_take (contents, length));
-        }
-    }
-
-  return messages;
+  return msc_test_read_maildir (fixture->store, folder);
 }
 
 /* The stored message is the sent one, byte for byte, after the trace

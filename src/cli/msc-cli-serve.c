@@ -123,6 +123,7 @@ msc_cli_serve (int    argc,
   Listen listens[] = {
     { &msc_smtp_mx_service, N_("SMTP, MX role: mail for the local domains, from anyone"), 2525 },
     { &msc_smtp_submission_service, N_("SMTP submission: logged-in users send to any address"), 2587 },
+    { &msc_pop3_service, N_("POP3: download the INBOX (and usually delete it from the server)"), 2110 },
   };
   const GOptionEntry entries[] = {
     { "host", 0, G_OPTION_FLAG_NONE, G_OPTION_ARG_STRING, &host,
@@ -133,6 +134,8 @@ msc_cli_serve (int    argc,
       N_("SMTP port in the MX role (default 2525; 0 picks a free port)"), N_("PORT") },
     { "submission-port", 0, G_OPTION_FLAG_NONE, G_OPTION_ARG_INT, &listens[1].port,
       N_("SMTP submission port (default 2587; 0 picks a free port)"), N_("PORT") },
+    { "pop3-port", 0, G_OPTION_FLAG_NONE, G_OPTION_ARG_INT, &listens[2].port,
+      N_("POP3 port (default 2110; 0 picks a free port)"), N_("PORT") },
     { "domain", 0, G_OPTION_FLAG_NONE, G_OPTION_ARG_STRING_ARRAY, &domains,
       N_("A local mail domain (default example.com; repeatable)"), N_("DOMAIN") },
     { "user", 0, G_OPTION_FLAG_NONE, G_OPTION_ARG_STRING_ARRAY, &users,

@@ -13,6 +13,14 @@
 
 #include "msc-explain.h"
 
+static const struct {
+  const MscExplanation *entries;
+  const gsize          *n_entries;
+} tables[] = {
+  { msc_explain_smtp_entries, &msc_explain_smtp_n_entries },
+  { msc_explain_pop3_entries, &msc_explain_pop3_n_entries },
+};
+
 static GHashTable *
 get_index (void)
 {
@@ -23,12 +31,14 @@ get_index (void)
     {
       GHashTable *table = g_hash_table_new (g_str_hash, g_str_equal);
 
-      for (gsize i = 0; i < msc_explain_smtp_n_entries; i++)
-        {
-          g_assert (!g_hash_table_contains (table, msc_explain_smtp_entries[i].key));
-          g_hash_table_insert (table, (gpointer) msc_explain_smtp_entries[i].key,
-                               (gpointer) &msc_explain_smtp_entries[i]);
-        }
+      for (gsize t = 0; t < G_N_ELEMENTS (tables); t++)
+        for (gsize i = 0; i < *tables[t].n_entries; i++)
+          {
+            const MscExplanation *entry = &tables[t].entries[i];
+
+            g_assert (!g_hash_table_contains (table, entry->key));
+            g_hash_table_insert (table, (gpointer) entry->key, (gpointer) entry);
+          }
 
       index = table;
       g_once_init_leave (&initialized, 1);
@@ -75,16 +85,29 @@ msc_explain_lookup (const char *key)
   if (g_str_has_prefix (key, "smtp.command."))
     return msc_explain_lookup_exact ("smtp.command.unknown");
 
+  if (g_str_has_prefix (key, "pop3.command."))
+    return msc_explain_lookup_exact ("pop3.command.unknown");
+
+  if (g_str_has_prefix (key, "pop3.reply.ok."))
+    return msc_explain_lookup_exact ("pop3.reply.ok");
+
+  if (g_str_has_prefix (key, "pop3.reply.err.") || g_str_has_prefix (key, "pop3.reply.code."))
+    return msc_explain_lookup_exact ("pop3.reply.err");
+
   return NULL;
 }
 
-const MscExplanation *
-msc_explain_get_all (gsize *n_entries)
+/* Every entry of every protocol, in table order; free the array only. */
+GPtrArray *
+msc_explain_list_all (void)
 {
-  g_return_val_if_fail (n_entries != NULL, NULL);
+  GPtrArray *all = g_ptr_array_new ();
 
-  *n_entries = msc_explain_smtp_n_entries;
-  return msc_explain_smtp_entries;
+  for (gsize t = 0; t < G_N_ELEMENTS (tables); t++)
+    for (gsize i = 0; i < *tables[t].n_entries; i++)
+      g_ptr_array_add (all, (gpointer) &tables[t].entries[i]);
+
+  return all;
 }
 
 const char *
@@ -140,4 +163,57 @@ msc_explain_smtp_reply_key (guint       code,
     return g_strdup_printf ("smtp.reply.%u", code);
 
   return g_strdup_printf ("smtp.reply.%u.%s", code, enhanced);
+}
+
+char *
+msc_explain_pop3_command_key (const char *verb,
+                              gboolean    secret)
+{
+  g_autofree char *upper = NULL;
+  g_autofree char *key = NULL;
+
+  if (verb == NULL)
+    return g_strdup (secret ? "pop3.command.sasl-response" : "pop3.command.unknown");
+
+  upper = g_ascii_strup (verb, -1);
+  key = g_strconcat ("pop3.command.", upper, NULL);
+  if (msc_explain_lookup_exact (key) == NULL)
+    return g_strdup ("pop3.command.unknown");
+
+  return g_steal_pointer (&key);
+}
+
+/* @last_verb: NULL before the first command (the greeting), "" after a
+ * line that had no verb. @status: "+OK", "-ERR" or "+". */
+char *
+msc_explain_pop3_reply_key (const char *last_verb,
+                            const char *status,
+                            const char *code)
+{
+  g_autofree char *upper = NULL;
+
+  g_return_val_if_fail (status != NULL, NULL);
+
+  if (g_str_equal (status, "+"))
+    return g_strdup ("pop3.reply.continue");
+
+  if (code != NULL && *code != '\0')
+    return g_strconcat ("pop3.reply.code.", code, NULL);
+
+  if (last_verb == NULL && g_str_equal (status, "+OK"))
+    return g_strdup ("pop3.reply.greeting");
+
+  upper = g_ascii_strup (last_verb != NULL && *last_verb != '\0' ? last_verb : "unknown", -1);
+  {
+    /* A verb the server does not know gets the reply to unknown commands. */
+    g_autofree char *command = g_strconcat ("pop3.command.", upper, NULL);
+
+    if (msc_explain_lookup_exact (command) == NULL)
+      {
+        g_free (upper);
+        upper = g_strdup ("UNKNOWN");
+      }
+  }
+
+  return g_strdup_printf ("pop3.reply.%s.%s", g_str_equal (status, "+OK") ? "ok" : "err", upper);
 }

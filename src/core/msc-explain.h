@@ -15,6 +15,11 @@ G_BEGIN_DECLS
  *   smtp.command.EHLO         a command, by its verb
  *   smtp.reply.550.5.1.1      a reply, by code and enhanced status code
  *   smtp.reply.550            a reply code alone (the fallback)
+ *   pop3.command.RETR         a POP3 command
+ *   pop3.reply.ok.RETR        +OK to a RETR (a POP3 reply means what it
+ *   pop3.reply.err.DELE       answers); pop3.reply.ok / .err the fallbacks
+ *   pop3.reply.code.IN-USE    an extended response code (RFC 2449 §8)
+ *   pop3.reply.greeting, pop3.reply.continue
  */
 typedef struct
 {
@@ -27,7 +32,7 @@ typedef struct
 
 const MscExplanation *msc_explain_lookup            (const char           *key);
 const MscExplanation *msc_explain_lookup_exact      (const char           *key);
-const MscExplanation *msc_explain_get_all           (gsize                *n_entries);
+GPtrArray            *msc_explain_list_all          (void);
 
 const char           *msc_explanation_get_title     (const MscExplanation *self);
 const char           *msc_explanation_get_text      (const MscExplanation *self);
@@ -37,9 +42,16 @@ char                 *msc_explain_smtp_command_key  (const char           *verb,
                                                      gboolean              secret);
 char                 *msc_explain_smtp_reply_key    (guint                 code,
                                                      const char           *enhanced);
+char                 *msc_explain_pop3_command_key  (const char           *verb,
+                                                     gboolean              secret);
+char                 *msc_explain_pop3_reply_key    (const char           *last_verb,
+                                                     const char           *status,
+                                                     const char           *code);
 
 /* The per-protocol tables, for msc-explain.c. */
 extern const MscExplanation msc_explain_smtp_entries[];
 extern const gsize          msc_explain_smtp_n_entries;
+extern const MscExplanation msc_explain_pop3_entries[];
+extern const gsize          msc_explain_pop3_n_entries;
 
 G_END_DECLS

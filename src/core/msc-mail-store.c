@@ -41,6 +41,7 @@ typedef struct
   char       *address;        /* as given: "Alice@Example.COM" */
   char       *display_name;
   char       *password_hash;
+  char       *apop_secret;    /* nullable: APOP's shared secret, in memory only */
   GHashTable *mailboxes;      /* name → MscMailbox, owned */
 } Account;
 
@@ -52,6 +53,7 @@ struct _MscMailStore
   MscStoreBackend *backend;
   GHashTable      *domains;   /* folded domain → itself */
   GHashTable      *accounts;  /* folded address → Account */
+  GHashTable      *maildrop_locks;  /* folded addresses a POP3 session holds */
   char            *dummy_hash;
 
   guint            password_iterations;
@@ -105,6 +107,17 @@ static const struct {
   { "Junk", MSC_SPECIAL_USE_JUNK },
 };
 
+/* A plaintext secret should not linger in freed heap memory. */
+static void
+free_secret (char *secret)
+{
+  if (secret == NULL)
+    return;
+
+  memset (secret, 0, strlen (secret));
+  g_free (secret);
+}
+
 static void
 account_free (Account *account)
 {
@@ -113,6 +126,7 @@ account_free (Account *account)
   g_free (account->address);
   g_free (account->display_name);
   g_free (account->password_hash);
+  g_clear_pointer (&account->apop_secret, free_secret);
   g_clear_pointer (&account->mailboxes, g_hash_table_unref);
   g_free (account);
 }
@@ -607,6 +621,7 @@ msc_mail_store_finalize (GObject *object)
 
   g_clear_pointer (&self->accounts, g_hash_table_unref);
   g_clear_pointer (&self->domains, g_hash_table_unref);
+  g_clear_pointer (&self->maildrop_locks, g_hash_table_unref);
   g_clear_pointer (&self->dummy_hash, g_free);
   g_clear_object (&self->backend);
 
@@ -788,6 +803,7 @@ msc_mail_store_init (MscMailStore *self)
   self->domains = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->accounts = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
                                           (GDestroyNotify) account_free);
+  self->maildrop_locks = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->password_iterations = MSC_PASSWORD_DEFAULT_ITERATIONS;
 }
 
@@ -2335,4 +2351,222 @@ msc_mail_store_take_recent (MscMailStore  *self,
     }
 
   return g_steal_pointer (&taken);
+}
+
+/**
+ * msc_mail_store_try_lock_maildrop:
+ * @address: the account, any spelling
+ *
+ * RFC 1939 §4: a POP3 session takes an exclusive lock on the maildrop
+ * (the account's INBOX) before it numbers the messages, and keeps it to
+ * the end of the UPDATE state, so that two sessions never number or
+ * delete the same messages.  Every server of the process shares this one
+ * store, so the lock is kept here, in memory; it is not a lock on disk.
+ * IMAP sessions do not take it: they may change the INBOX meanwhile, and
+ * a POP3 session copes with that (see msc-pop3-server.c).
+ *
+ * Returns: %TRUE if the caller now holds the lock and must release it
+ *   with msc_mail_store_unlock_maildrop(); %FALSE if another session
+ *   holds it, or there is no such account
+ */
+gboolean
+msc_mail_store_try_lock_maildrop (MscMailStore *self,
+                                  const char   *address)
+{
+  g_autofree char *key = NULL;
+
+  g_return_val_if_fail (MSC_IS_MAIL_STORE (self), FALSE);
+  g_return_val_if_fail (address != NULL, FALSE);
+
+  key = msc_mail_store_fold_address (address);
+  if (key == NULL
+      || !g_hash_table_contains (self->accounts, key)
+      || g_hash_table_contains (self->maildrop_locks, key))
+    return FALSE;
+
+  g_hash_table_add (self->maildrop_locks, g_steal_pointer (&key));
+
+  return TRUE;
+}
+
+/**
+ * msc_mail_store_unlock_maildrop:
+ * @address: an account whose lock the caller holds
+ *
+ * The lock outlives a removal of its account, so this is always the
+ * holder's to call.
+ */
+void
+msc_mail_store_unlock_maildrop (MscMailStore *self,
+                                const char   *address)
+{
+  g_autofree char *key = NULL;
+
+  g_return_if_fail (MSC_IS_MAIL_STORE (self));
+  g_return_if_fail (address != NULL);
+
+  key = msc_mail_store_fold_address (address);
+  g_return_if_fail (key != NULL && g_hash_table_contains (self->maildrop_locks, key));
+
+  g_hash_table_remove (self->maildrop_locks, key);
+}
+
+gboolean
+msc_mail_store_is_maildrop_locked (MscMailStore *self,
+                                   const char   *address)
+{
+  g_autofree char *key = NULL;
+
+  g_return_val_if_fail (MSC_IS_MAIL_STORE (self), FALSE);
+  g_return_val_if_fail (address != NULL, FALSE);
+
+  key = msc_mail_store_fold_address (address);
+
+  return key != NULL && g_hash_table_contains (self->maildrop_locks, key);
+}
+
+/**
+ * msc_mail_store_set_apop_secret:
+ * @address: the account
+ * @secret: (nullable): the shared secret APOP digests are made with, or
+ *   %NULL to turn APOP off for the account
+ *
+ * APOP (RFC 1939 §7) never sends the secret, but the server must know it
+ * in plaintext to make the same digest: a stolen store gives every APOP
+ * secret away, which is why it is weak and why an account has none
+ * unless it opts in.  The secret is kept in memory only, never written
+ * by a backend (the backend's account record has no place for it), so
+ * after a restart an account must opt in again.
+ */
+gboolean
+msc_mail_store_set_apop_secret (MscMailStore  *self,
+                                const char    *address,
+                                const char    *secret,
+                                GError       **error)
+{
+  Account *account;
+
+  g_return_val_if_fail (MSC_IS_MAIL_STORE (self), FALSE);
+  g_return_val_if_fail (secret == NULL || g_utf8_validate (secret, -1, NULL), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  account = lookup_account (self, address, error);
+  if (account == NULL)
+    return FALSE;
+
+  if (secret != NULL && secret[0] == '\0')
+    {
+      g_set_error_literal (error, MSC_MAIL_STORE_ERROR,
+                           MSC_MAIL_STORE_ERROR_INVALID_PASSWORD,
+                           _("The password is empty"));
+      return FALSE;
+    }
+
+  g_clear_pointer (&account->apop_secret, free_secret);
+  account->apop_secret = g_strdup (secret);
+
+  return TRUE;
+}
+
+gboolean
+msc_mail_store_has_apop_secret (MscMailStore *self,
+                                const char   *address)
+{
+  Account *account;
+
+  g_return_val_if_fail (MSC_IS_MAIL_STORE (self), FALSE);
+
+  account = lookup_account (self, address, NULL);
+
+  return account != NULL && account->apop_secret != NULL;
+}
+
+/**
+ * msc_mail_store_has_apop_accounts:
+ *
+ * Whether APOP can succeed for anybody: a POP3 server puts the APOP
+ * timestamp in its greeting only then.
+ */
+gboolean
+msc_mail_store_has_apop_accounts (MscMailStore *self)
+{
+  GHashTableIter iter;
+  Account *account;
+
+  g_return_val_if_fail (MSC_IS_MAIL_STORE (self), FALSE);
+
+  g_hash_table_iter_init (&iter, self->accounts);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &account))
+    if (account->apop_secret != NULL)
+      return TRUE;
+
+  return FALSE;
+}
+
+/**
+ * msc_mail_store_compute_apop_digest:
+ * @timestamp: the timestamp of the server's greeting, angle brackets
+ *   included ("<1896.697170952@dbc.mtview.ca.us>")
+ * @secret: the shared secret
+ *
+ * RFC 1939 §7: MD5 of the timestamp followed by the secret.
+ *
+ * Returns: (transfer full): the digest as 32 lower-case hex digits
+ */
+char *
+msc_mail_store_compute_apop_digest (const char *timestamp,
+                                    const char *secret)
+{
+  g_autoptr (GChecksum) checksum = NULL;
+
+  g_return_val_if_fail (timestamp != NULL, NULL);
+  g_return_val_if_fail (secret != NULL, NULL);
+
+  checksum = g_checksum_new (G_CHECKSUM_MD5);
+  g_checksum_update (checksum, (const guchar *) timestamp, -1);
+  g_checksum_update (checksum, (const guchar *) secret, -1);
+
+  return g_strdup (g_checksum_get_string (checksum));
+}
+
+/**
+ * msc_mail_store_check_apop:
+ * @address: the name the client gave
+ * @timestamp: the timestamp of the greeting this session sent
+ * @digest: the digest the client sent, hex in either case
+ *
+ * Returns: %TRUE if the account has an APOP secret and @digest was made
+ *   from it and @timestamp
+ */
+gboolean
+msc_mail_store_check_apop (MscMailStore *self,
+                           const char   *address,
+                           const char   *timestamp,
+                           const char   *digest)
+{
+  g_autofree char *expected = NULL;
+  Account *account;
+  gboolean known;
+  guint differ = 0;
+  gsize len;
+
+  g_return_val_if_fail (MSC_IS_MAIL_STORE (self), FALSE);
+  g_return_val_if_fail (timestamp != NULL, FALSE);
+  g_return_val_if_fail (digest != NULL, FALSE);
+
+  account = lookup_account (self, address, NULL);
+  known = account != NULL && account->apop_secret != NULL;
+
+  /* A digest is made and compared whether or not the account exists, and
+   * without stopping at the first difference, so that the time a failure
+   * takes tells nothing. */
+  expected = msc_mail_store_compute_apop_digest (timestamp, known ? account->apop_secret : "");
+  len = strlen (expected);
+  if (strlen (digest) != len)
+    return FALSE;
+
+  for (gsize i = 0; i < len; i++)
+    differ |= (guchar) expected[i] ^ (guchar) g_ascii_tolower (digest[i]);
+
+  return known && differ == 0;
 }

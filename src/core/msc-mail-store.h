@@ -169,4 +169,26 @@ GArray          *msc_mail_store_take_recent             (MscMailStore        *se
                                                          MscMailbox          *mailbox,
                                                          GError             **error);
 
+/* POP3 (RFC 1939): the maildrop lock, held in this object for the whole
+ * process, and the optional APOP shared secret, kept in memory only. */
+gboolean         msc_mail_store_try_lock_maildrop       (MscMailStore        *self,
+                                                         const char          *address);
+void             msc_mail_store_unlock_maildrop         (MscMailStore        *self,
+                                                         const char          *address);
+gboolean         msc_mail_store_is_maildrop_locked      (MscMailStore        *self,
+                                                         const char          *address);
+gboolean         msc_mail_store_set_apop_secret         (MscMailStore        *self,
+                                                         const char          *address,
+                                                         const char          *secret,
+                                                         GError             **error);
+gboolean         msc_mail_store_has_apop_secret         (MscMailStore        *self,
+                                                         const char          *address);
+gboolean         msc_mail_store_has_apop_accounts       (MscMailStore        *self);
+char            *msc_mail_store_compute_apop_digest     (const char          *timestamp,
+                                                         const char          *secret);
+gboolean         msc_mail_store_check_apop              (MscMailStore        *self,
+                                                         const char          *address,
+                                                         const char          *timestamp,
+                                                         const char          *digest);
+
 G_END_DECLS

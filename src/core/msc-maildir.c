@@ -21,6 +21,7 @@
 
 #include "msc-mail-store.h"
 #include "msc-maildir.h"
+#include "msc-mutf7.h"
 
 #define UIDLIST_NAME      "mailscope-uidlist"
 #define KEYWORDS_NAME     "mailscope-keywords"
@@ -488,165 +489,6 @@ folder_dir (MscMaildir  *self,
 }
 
 /**
- * msc_maildir_mutf7_encode:
- * @text: UTF-8
- *
- * Modified UTF-7 as RFC 3501 5.1.3 defines it for IMAP mailbox names.
- *
- * Returns: (transfer full) (nullable): the encoding, %NULL if @text is not
- *   UTF-8
- */
-char *
-msc_maildir_mutf7_encode (const char *text)
-{
-  g_autoptr (GString) out = NULL;
-  const char *p;
-
-  g_return_val_if_fail (text != NULL, NULL);
-
-  if (!g_utf8_validate (text, -1, NULL))
-    return NULL;
-
-  out = g_string_new (NULL);
-  p = text;
-  while (*p != '\0')
-    {
-      const char *start = p;
-      g_autofree gunichar2 *units = NULL;
-      g_autofree guint8 *bytes = NULL;
-      g_autofree char *b64 = NULL;
-      glong n_units = 0;
-
-      if ((guchar) *p >= 0x20 && (guchar) *p <= 0x7e)
-        {
-          g_string_append_c (out, *p);
-          if (*p == '&')
-            g_string_append_c (out, '-');
-          p++;
-          continue;
-        }
-
-      while (*p != '\0' && !((guchar) *p >= 0x20 && (guchar) *p <= 0x7e))
-        p = g_utf8_next_char (p);
-
-      units = g_utf8_to_utf16 (start, p - start, NULL, &n_units, NULL);
-      g_assert (units != NULL);
-
-      bytes = g_malloc (n_units * 2);
-      for (glong i = 0; i < n_units; i++)
-        {
-          bytes[2 * i] = units[i] >> 8;
-          bytes[2 * i + 1] = units[i] & 0xff;
-        }
-
-      b64 = g_base64_encode (bytes, n_units * 2);
-      g_string_append_c (out, '&');
-      for (const char *q = b64; *q != '\0' && *q != '='; q++)
-        g_string_append_c (out, *q == '/' ? ',' : *q);
-      g_string_append_c (out, '-');
-    }
-
-  return g_string_free (g_steal_pointer (&out), FALSE);
-}
-
-static gboolean
-decode_mutf7_run (GString    *out,
-                  const char *run,
-                  gsize       len)
-{
-  g_autoptr (GString) b64 = g_string_new_len (run, len);
-  g_autofree guchar *bytes = NULL;
-  g_autofree gunichar2 *units = NULL;
-  g_autofree char *utf8 = NULL;
-  gsize n_bytes = 0;
-
-  if (len % 4 == 1)
-    return FALSE;
-
-  for (gsize i = 0; i < b64->len; i++)
-    {
-      if (b64->str[i] == ',')
-        b64->str[i] = '/';
-      else if (!g_ascii_isalnum (b64->str[i]) && b64->str[i] != '+')
-        return FALSE;
-    }
-
-  while (b64->len % 4 != 0)
-    g_string_append_c (b64, '=');
-
-  bytes = g_base64_decode (b64->str, &n_bytes);
-  if (n_bytes == 0 || n_bytes % 2 != 0)
-    return FALSE;
-
-  units = g_new (gunichar2, n_bytes / 2);
-  for (gsize i = 0; i < n_bytes / 2; i++)
-    units[i] = (bytes[2 * i] << 8) | bytes[2 * i + 1];
-
-  utf8 = g_utf16_to_utf8 (units, n_bytes / 2, NULL, NULL, NULL);
-  if (utf8 == NULL)
-    return FALSE;
-
-  g_string_append (out, utf8);
-  return TRUE;
-}
-
-/**
- * msc_maildir_mutf7_decode:
- * @text: modified UTF-7
- *
- * Strict: only the one canonical encoding of a name decodes, so two
- * folders can never decode to the same mailbox.
- *
- * Returns: (transfer full) (nullable): UTF-8, or %NULL if @text is not
- *   canonical modified UTF-7
- */
-char *
-msc_maildir_mutf7_decode (const char *text)
-{
-  g_autoptr (GString) out = NULL;
-  g_autofree char *again = NULL;
-  const char *p;
-
-  g_return_val_if_fail (text != NULL, NULL);
-
-  out = g_string_new (NULL);
-  p = text;
-  while (*p != '\0')
-    {
-      const char *end;
-
-      if ((guchar) *p < 0x20 || (guchar) *p > 0x7e)
-        return NULL;
-
-      if (*p != '&')
-        {
-          g_string_append_c (out, *p++);
-          continue;
-        }
-
-      end = strchr (p + 1, '-');
-      if (end == NULL)
-        return NULL;
-
-      if (end == p + 1)
-        g_string_append_c (out, '&');
-      else if (!decode_mutf7_run (out, p + 1, end - (p + 1)))
-        return NULL;
-
-      p = end + 1;
-    }
-
-  if (memchr (out->str, '\0', out->len) != NULL)
-    return NULL;
-
-  again = msc_maildir_mutf7_encode (out->str);
-  if (g_strcmp0 (again, text) != 0)
-    return NULL;
-
-  return g_string_free (g_steal_pointer (&out), FALSE);
-}
-
-/**
  * msc_maildir_encode_folder_name:
  * @mailbox_name: a mailbox name other than INBOX
  *
@@ -682,7 +524,7 @@ msc_maildir_encode_folder_name (const char *mailbox_name)
             g_string_append_c (escaped, *p);
         }
 
-      encoded = msc_maildir_mutf7_encode (escaped->str);
+      encoded = msc_mutf7_encode (escaped->str, NULL);
       g_string_append_c (out, '.');
       g_string_append (out, encoded);
     }
@@ -715,7 +557,7 @@ msc_maildir_decode_folder_name (const char *folder_name)
   levels = g_strsplit (folder_name + 1, ".", -1);
   for (guint i = 0; levels[i] != NULL; i++)
     {
-      g_autofree char *decoded = msc_maildir_mutf7_decode (levels[i]);
+      g_autofree char *decoded = msc_mutf7_decode (levels[i], NULL);
       g_autoptr (GString) plain = NULL;
 
       if (decoded == NULL || decoded[0] == '\0')

@@ -50,7 +50,5 @@ const char *msc_maildir_get_root           (MscMaildir *self);
 
 char       *msc_maildir_encode_folder_name (const char *mailbox_name);
 char       *msc_maildir_decode_folder_name (const char *folder_name);
-char       *msc_maildir_mutf7_encode       (const char *text);
-char       *msc_maildir_mutf7_decode       (const char *text);
 
 G_END_DECLS

@@ -220,6 +220,10 @@ finish_close (MscConnection *self,
   if (self->closed)
     return;
 
+  if (self->engine != NULL && self->service->abort != NULL &&
+      !self->service->is_closed (self->engine))
+    self->service->abort (self->engine);
+
   record_transport (self, MSC_TRACE_KIND_CLOSE,
                     reason != NULL ? reason : _("The server closed the connection"));
   self->closed = TRUE;

@@ -40,9 +40,13 @@ typedef struct
                              gint64          now_usec);
   gint64    (*get_deadline) (GObject        *engine);
   gboolean  (*check_timeout) (GObject       *engine);
+  /* The connection dropped before the protocol ended it; may be NULL.
+   * POP3 uses it to release the maildrop without deleting anything. */
+  void      (*abort)        (GObject        *engine);
 } MscService;
 
 extern const MscService msc_smtp_mx_service;
 extern const MscService msc_smtp_submission_service;
+extern const MscService msc_pop3_service;
 
 G_END_DECLS
