@@ -15,6 +15,7 @@
 #include "msc-mail-store.h"
 #include "msc-maildir.h"
 #include "msc-password.h"
+#include "msc-wire.h"
 
 /* RFC 5321 4.5.3.1: 64 octets of local part, 255 of domain.  The limits
  * also keep every name short enough to be one directory entry. */
@@ -107,17 +108,6 @@ static const struct {
   { "Junk", MSC_SPECIAL_USE_JUNK },
 };
 
-/* A plaintext secret should not linger in freed heap memory. */
-static void
-free_secret (char *secret)
-{
-  if (secret == NULL)
-    return;
-
-  memset (secret, 0, strlen (secret));
-  g_free (secret);
-}
-
 static void
 account_free (Account *account)
 {
@@ -126,7 +116,7 @@ account_free (Account *account)
   g_free (account->address);
   g_free (account->display_name);
   g_free (account->password_hash);
-  g_clear_pointer (&account->apop_secret, free_secret);
+  g_clear_pointer (&account->apop_secret, msc_wire_free_secret);
   g_clear_pointer (&account->mailboxes, g_hash_table_unref);
   g_free (account);
 }
@@ -2462,7 +2452,7 @@ msc_mail_store_set_apop_secret (MscMailStore  *self,
       return FALSE;
     }
 
-  g_clear_pointer (&account->apop_secret, free_secret);
+  g_clear_pointer (&account->apop_secret, msc_wire_free_secret);
   account->apop_secret = g_strdup (secret);
 
   return TRUE;

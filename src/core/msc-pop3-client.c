@@ -14,6 +14,7 @@
 
 #include "msc-line-reader.h"
 #include "msc-pop3-client.h"
+#include "msc-wire.h"
 
 /* RFC 1939 §3 bounds a status line at 512 octets, but message lines are
  * RFC 5322 text and real mail breaks its 998 limit; one generous bound
@@ -154,17 +155,6 @@ msc_pop3_client_event_kind_get_name (MscPop3ClientEventKind kind)
   return event_kind_names[kind];
 }
 
-/* Credentials should not linger in freed heap memory. */
-static void
-free_secret (char *secret)
-{
-  if (secret == NULL)
-    return;
-
-  memset (secret, 0, strlen (secret));
-  g_free (secret);
-}
-
 MscPop3ClientOutcome *
 msc_pop3_client_outcome_copy (const MscPop3ClientOutcome *outcome)
 {
@@ -195,7 +185,7 @@ msc_pop3_client_event_free (MscPop3ClientEvent *event)
     return;
 
   if (event->secret)
-    free_secret (event->line);
+    msc_wire_free_secret (event->line);
   else
     g_free (event->line);
   g_free (event->verb);
@@ -212,7 +202,7 @@ static void
 command_free (Command *command)
 {
   if (command->secret)
-    free_secret (command->line);
+    msc_wire_free_secret (command->line);
   else
     g_free (command->line);
   g_free (command);
@@ -264,23 +254,6 @@ warn (MscPop3Client *self,
 {
   g_debug ("warning: %s", warning->message);
   push_event (self, MSC_POP3_CLIENT_EVENT_WARNING)->error = warning;
-}
-
-static char *
-display_string (const guint8 *data,
-                gsize         len)
-{
-  g_autoptr(GString) string = g_string_sized_new (len);
-
-  for (gsize i = 0; i < len; i++)
-    {
-      if (data[i] == '\0')
-        g_string_append (string, "\xEF\xBF\xBD");
-      else
-        g_string_append_c (string, data[i]);
-    }
-
-  return g_utf8_make_valid (string->str, string->len);
 }
 
 /* ---- Sending ---- */
@@ -718,7 +691,7 @@ begin_auth (MscPop3Client *self)
 
         memset (message, 0, len);
         g_free (message);
-        free_secret (encoded);
+        msc_wire_free_secret (encoded);
       }
       break;
 
@@ -727,7 +700,7 @@ begin_auth (MscPop3Client *self)
         char *digest = compute_apop_digest (self->apop_timestamp, self->password);
 
         queue_command (self, CMD_APOP, 0, TRUE, "APOP %s %s", self->user, digest);
-        free_secret (digest);
+        msc_wire_free_secret (digest);
       }
       break;
 
@@ -1475,7 +1448,7 @@ handle_line (MscPop3Client *self,
       return;
     }
 
-  text = display_string (line->data, line->len);
+  text = msc_wire_display_string (line->data, line->len);
 
   if (command == NULL)
     {
@@ -1600,7 +1573,7 @@ msc_pop3_client_finalize (GObject *object)
   g_clear_error (&self->failure);
   g_clear_error (&self->close_reason);
   g_free (self->user);
-  g_clear_pointer (&self->password, free_secret);
+  g_clear_pointer (&self->password, msc_wire_free_secret);
   g_free (self->apop_timestamp);
   g_clear_pointer (&self->wire, g_byte_array_unref);
   g_clear_pointer (&self->body, g_byte_array_unref);

@@ -14,6 +14,7 @@
 
 #include "msc-line-reader.h"
 #include "msc-pop3-server.h"
+#include "msc-wire.h"
 
 /* RFC 2449 §4 allows a command 255 octets with its CRLF; twice that
  * forgives a sloppy client and still bounds what one line can hold. */
@@ -124,17 +125,6 @@ msc_pop3_server_event_free (MscPop3ServerEvent *event)
   g_clear_pointer (&event->expunged, g_array_unref);
   g_clear_error (&event->error);
   g_free (event);
-}
-
-/* Credentials should not linger in freed heap memory. */
-static void
-free_secret (char *secret)
-{
-  if (secret == NULL)
-    return;
-
-  memset (secret, 0, strlen (secret));
-  g_free (secret);
 }
 
 static void
@@ -279,23 +269,6 @@ rejectf (MscPop3Server *self,
   reject (self, code, text);
 }
 
-static char *
-display_string (const guint8 *data,
-                gsize         len)
-{
-  g_autoptr(GString) string = g_string_sized_new (len);
-
-  for (gsize i = 0; i < len; i++)
-    {
-      if (data[i] == '\0')
-        g_string_append (string, "\xEF\xBF\xBD");
-      else
-        g_string_append_c (string, data[i]);
-    }
-
-  return g_utf8_make_valid (string->str, string->len);
-}
-
 static void
 emit_command (MscPop3Server *self,
               const MscLine *line,
@@ -312,7 +285,7 @@ emit_command (MscPop3Server *self,
   else if (!line->truncated && line->ending == MSC_LINE_ENDING_LF)
     g_byte_array_append (wire, (const guint8 *) "\n", 1);
 
-  event->line = display_string (line->data, line->len);
+  event->line = msc_wire_display_string (line->data, line->len);
   event->verb = g_strdup (verb);
   event->secret = secret;
   event->truncated = line->truncated;
@@ -667,46 +640,6 @@ lookup_message (MscPop3Server *self,
 
 /* ---- SASL (RFC 5034, RFC 4616) ---- */
 
-/* g_base64_decode() skips what is not base64; RFC 5034 §4 wants such a
- * response refused, so check the alphabet and padding first. */
-static gboolean
-decode_base64 (const char  *text,
-               guchar     **out,
-               gsize       *out_len)
-{
-  gsize len = strlen (text);
-  gsize padding = 0;
-
-  if (len == 0)
-    {
-      *out = (guchar *) g_strdup ("");
-      *out_len = 0;
-      return TRUE;
-    }
-
-  if (len % 4 != 0)
-    return FALSE;
-
-  for (gsize i = 0; i < len; i++)
-    {
-      char c = text[i];
-
-      if (c == '=')
-        {
-          if (i < len - 2)
-            return FALSE;
-          padding++;
-        }
-      else if (padding > 0 || !(g_ascii_isalnum (c) || c == '+' || c == '/'))
-        {
-          return FALSE;
-        }
-    }
-
-  *out = g_base64_decode (text, out_len);
-  return TRUE;
-}
-
 static void
 end_sasl (MscPop3Server *self)
 {
@@ -747,7 +680,7 @@ finish_plain (MscPop3Server *self,
   else
     open_maildrop (self, authcid, "PLAIN");
 
-  free_secret (passwd);
+  msc_wire_free_secret (passwd);
 }
 
 static void
@@ -757,7 +690,7 @@ sasl_step (MscPop3Server *self,
   guchar *decoded = NULL;
   gsize len = 0;
 
-  if (!decode_base64 (response, &decoded, &len))
+  if (!msc_wire_decode_base64_strict (response, &decoded, &len))
     {
       reject (self, NULL, "invalid base64 in the SASL response");
       set_state (self, MSC_POP3_SERVER_STATE_AUTHORIZATION);
@@ -1372,34 +1305,6 @@ static const struct
   { "UIDL", cmd_uidl, IN_TRANSACTION },
 };
 
-static gboolean
-has_control_chars (const guint8 *data,
-                   gsize         len)
-{
-  for (gsize i = 0; i < len; i++)
-    {
-      if ((data[i] < 0x20 && data[i] != '\t') || data[i] == 0x7f)
-        return TRUE;
-    }
-
-  return FALSE;
-}
-
-static gboolean
-is_word (const char *s)
-{
-  if (*s == '\0')
-    return FALSE;
-
-  for (; *s != '\0'; s++)
-    {
-      if (!g_ascii_isalpha (*s))
-        return FALSE;
-    }
-
-  return TRUE;
-}
-
 /* Whether a command line carries credentials: PASS, APOP, or AUTH with an
  * initial response.  Judged on the raw bytes, so that a line refused for
  * a NUL, bad UTF-8 or its length is hidden in the trace all the same. */
@@ -1450,7 +1355,7 @@ handle_command (MscPop3Server *self,
       reject (self, NULL, "command is not UTF-8");
       return;
     }
-  if (has_control_chars (line->data, line->len))
+  if (msc_wire_has_control_chars (line->data, line->len))
     {
       emit_command (self, line, NULL, secret);
       reject (self, NULL, "control character in command");
@@ -1473,7 +1378,7 @@ handle_command (MscPop3Server *self,
         found = i;
     }
 
-  emit_command (self, line, is_word (verb) ? verb : NULL, secret);
+  emit_command (self, line, msc_wire_is_word (verb) ? verb : NULL, secret);
 
   if (*text == '\0')
     reject (self, NULL, "empty command");

@@ -14,6 +14,7 @@
 
 #include "msc-line-reader.h"
 #include "msc-smtp-client.h"
+#include "msc-wire.h"
 
 /* RFC 5321 §4.5.3.1.5 allows a server 512 octets per reply line, but
  * §4.5.3.1 asks for no limits where possible: four times that still
@@ -225,17 +226,6 @@ msc_smtp_client_event_free (MscSmtpClientEvent *event)
   g_clear_pointer (&event->outcome, msc_smtp_client_outcome_free);
   g_clear_error (&event->error);
   g_free (event);
-}
-
-/* Credentials should not linger in freed heap memory. */
-static void
-free_secret (char *secret)
-{
-  if (secret == NULL)
-    return;
-
-  memset (secret, 0, strlen (secret));
-  g_free (secret);
 }
 
 static void
@@ -977,7 +967,7 @@ start_auth (MscSmtpClient *self)
         {
           /* RFC 4954 §4: the initial response saves a round trip. */
           send_line (self, line, FALSE, TRUE);
-          free_secret (response);
+          msc_wire_free_secret (response);
         }
       else
         {
@@ -987,7 +977,7 @@ start_auth (MscSmtpClient *self)
           self->sasl_responses = g_new0 (char *, 2);
           self->sasl_responses[0] = response;
         }
-      free_secret (line);
+      msc_wire_free_secret (line);
     }
   else
     {
@@ -1594,25 +1584,6 @@ parse_enhanced (const char *text,
   return p - text;
 }
 
-/* The text is for people: shown in the chart, quoted in errors, printed
- * by the CLI.  Control characters could rewrite a terminal. */
-static char *
-display_string (const guint8 *data,
-                gsize         len)
-{
-  g_autoptr(GString) string = g_string_sized_new (len);
-
-  for (gsize i = 0; i < len; i++)
-    {
-      if ((data[i] < 0x20 && data[i] != '\t') || data[i] == 0x7f)
-        g_string_append (string, "\xEF\xBF\xBD");
-      else
-        g_string_append_c (string, data[i]);
-    }
-
-  return g_utf8_make_valid (string->str, string->len);
-}
-
 static void
 complete_reply (MscSmtpClient *self)
 {
@@ -1709,7 +1680,7 @@ handle_reply_line (MscSmtpClient *self,
   else
     g_byte_array_append (self->reply_wire, (const guint8 *) "\n", 1);
   g_ptr_array_add (self->reply_lines,
-                   line->len > 4 ? display_string (data + 4, line->len - 4) : g_strdup (""));
+                   line->len > 4 ? msc_wire_display_string (data + 4, line->len - 4) : g_strdup (""));
 
   if (separator == ' ')
     complete_reply (self);
@@ -1813,7 +1784,7 @@ msc_smtp_client_finalize (GObject *object)
   g_queue_clear (&self->pending);
   g_free (self->hostname);
   g_free (self->username);
-  g_clear_pointer (&self->password, free_secret);
+  g_clear_pointer (&self->password, msc_wire_free_secret);
   g_free (self->reverse_path);
   g_free (self->invalid_address);
   g_free (self->non_ascii_address);
@@ -1928,7 +1899,7 @@ msc_smtp_client_start (MscSmtpClient *self)
 
   if (self->invalid_address != NULL)
     {
-      g_autofree char *shown = display_string ((const guint8 *) self->invalid_address,
+      g_autofree char *shown = msc_wire_display_string ((const guint8 *) self->invalid_address,
                                                strlen (self->invalid_address));
 
       fail_and_close (self, NULL,

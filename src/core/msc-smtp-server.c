@@ -15,6 +15,7 @@
 
 #include "msc-line-reader.h"
 #include "msc-smtp-server.h"
+#include "msc-wire.h"
 
 #define DEFAULT_MAX_MESSAGE_SIZE (10 * 1024 * 1024)
 #define DEFAULT_MAX_LINE_LENGTH  12288
@@ -156,17 +157,6 @@ msc_smtp_server_event_free (MscSmtpServerEvent *event)
   g_free (event);
 }
 
-/* Credentials should not linger in freed heap memory. */
-static void
-free_secret (char *secret)
-{
-  if (secret == NULL)
-    return;
-
-  memset (secret, 0, strlen (secret));
-  g_free (secret);
-}
-
 static MscSmtpServerEvent *
 push_event (MscSmtpServer          *self,
             MscSmtpServerEventKind  kind)
@@ -264,23 +254,6 @@ reject (MscSmtpServer *self,
   self->n_errors++;
 }
 
-static char *
-display_string (const guint8 *data,
-                gsize         len)
-{
-  g_autoptr(GString) string = g_string_sized_new (len);
-
-  for (gsize i = 0; i < len; i++)
-    {
-      if (data[i] == '\0')
-        g_string_append (string, "\xEF\xBF\xBD");
-      else
-        g_string_append_c (string, data[i]);
-    }
-
-  return g_utf8_make_valid (string->str, string->len);
-}
-
 static void
 emit_command (MscSmtpServer *self,
               const MscLine *line,
@@ -297,7 +270,7 @@ emit_command (MscSmtpServer *self,
   else if (!line->truncated && line->ending == MSC_LINE_ENDING_LF)
     g_byte_array_append (wire, (const guint8 *) "\n", 1);
 
-  event->line = display_string (line->data, line->len);
+  event->line = msc_wire_display_string (line->data, line->len);
   event->verb = g_strdup (verb);
   event->secret = secret;
   event->truncated = line->truncated;
@@ -321,7 +294,7 @@ static void
 end_sasl (MscSmtpServer *self)
 {
   self->auth_mech = AUTH_MECH_NONE;
-  g_clear_pointer (&self->auth_login_user, free_secret);
+  g_clear_pointer (&self->auth_login_user, msc_wire_free_secret);
 }
 
 /* Takes @reason (NULL after QUIT). */
@@ -584,46 +557,6 @@ skip_spaces (const char *p)
 
 /* ---- Base64 and SASL (RFC 4954, RFC 4616) ---- */
 
-/* g_base64_decode() skips what is not base64; RFC 4954 §4 wants such a
- * response refused, so check the alphabet and padding first. */
-static gboolean
-decode_base64 (const char  *text,
-               guchar     **out,
-               gsize       *out_len)
-{
-  gsize len = strlen (text);
-  gsize padding = 0;
-
-  if (len == 0)
-    {
-      *out = (guchar *) g_strdup ("");
-      *out_len = 0;
-      return TRUE;
-    }
-
-  if (len % 4 != 0)
-    return FALSE;
-
-  for (gsize i = 0; i < len; i++)
-    {
-      char c = text[i];
-
-      if (c == '=')
-        {
-          if (i < len - 2)
-            return FALSE;
-          padding++;
-        }
-      else if (padding > 0 || !(g_ascii_isalnum (c) || c == '+' || c == '/'))
-        {
-          return FALSE;
-        }
-    }
-
-  *out = g_base64_decode (text, out_len);
-  return TRUE;
-}
-
 static void
 finish_auth (MscSmtpServer *self,
              const char    *mechanism,
@@ -684,7 +617,7 @@ finish_plain (MscSmtpServer *self,
   else
     finish_auth (self, "PLAIN", authcid, passwd);
 
-  free_secret (passwd);
+  msc_wire_free_secret (passwd);
 }
 
 /* One decoded SASL response (initial or after a 334). */
@@ -707,7 +640,7 @@ sasl_step (MscSmtpServer *self,
    * each a plain UTF-8 string. */
   text = memchr (response, '\0', len) == NULL ? g_strndup ((const char *) response, len) : NULL;
   if (text != NULL && !g_utf8_validate (text, -1, NULL))
-    g_clear_pointer (&text, free_secret);
+    g_clear_pointer (&text, msc_wire_free_secret);
 
   if (self->auth_login_user == NULL && text != NULL)
     {
@@ -728,7 +661,7 @@ sasl_step (MscSmtpServer *self,
       finish_auth (self, "LOGIN", user, text);
     }
 
-  free_secret (text);
+  msc_wire_free_secret (text);
 }
 
 static void
@@ -750,7 +683,7 @@ handle_sasl_response (MscSmtpServer *self,
       reject (self, 501, "5.0.0", "Authentication cancelled");
       set_state (self, MSC_SMTP_SERVER_STATE_READY);
     }
-  else if (line->has_nul || !decode_base64 (text, &decoded, &len))
+  else if (line->has_nul || !msc_wire_decode_base64_strict (text, &decoded, &len))
     {
       end_sasl (self);
       reject (self, 501, "5.5.2", "Cannot Base64-decode Client responses");
@@ -1341,7 +1274,7 @@ start_auth (MscSmtpServer  *self,
   if (strcmp (initial, "=") == 0)
     initial = "";
 
-  if (!decode_base64 (initial, &decoded, &len))
+  if (!msc_wire_decode_base64_strict (initial, &decoded, &len))
     {
       end_sasl (self);
       reject (self, 501, "5.5.2", "Cannot Base64-decode Client responses");
@@ -1404,34 +1337,6 @@ static const struct
   { "SAML",     cmd_not_implemented },
 };
 
-static gboolean
-has_control_chars (const guint8 *data,
-                   gsize         len)
-{
-  for (gsize i = 0; i < len; i++)
-    {
-      if ((data[i] < 0x20 && data[i] != '\t') || data[i] == 0x7f)
-        return TRUE;
-    }
-
-  return FALSE;
-}
-
-static gboolean
-is_word (const char *s)
-{
-  if (*s == '\0')
-    return FALSE;
-
-  for (; *s != '\0'; s++)
-    {
-      if (!g_ascii_isalpha (*s))
-        return FALSE;
-    }
-
-  return TRUE;
-}
-
 static void
 handle_command (MscSmtpServer *self,
                 const MscLine *line)
@@ -1454,7 +1359,7 @@ handle_command (MscSmtpServer *self,
       reject (self, 500, "5.5.2", "Syntax error: command is not UTF-8");
       return;
     }
-  if (has_control_chars (line->data, line->len))
+  if (msc_wire_has_control_chars (line->data, line->len))
     {
       emit_command (self, line, NULL, FALSE);
       reject (self, 500, "5.5.2", "Syntax error: control character in command");
@@ -1480,7 +1385,7 @@ handle_command (MscSmtpServer *self,
         func = commands[i].func;
     }
 
-  emit_command (self, line, is_word (verb) ? verb : NULL,
+  emit_command (self, line, msc_wire_is_word (verb) ? verb : NULL,
                 func == cmd_auth && strchr (skip_spaces (args), ' ') != NULL);
 
   if (func == NULL)
