@@ -45,7 +45,6 @@ struct _MscConnection
 
 G_DEFINE_FINAL_TYPE (MscConnection, msc_connection, G_TYPE_OBJECT)
 
-static void pump (MscConnection *self);
 
 static char *
 format_endpoint (GSocketAddress *address)
@@ -277,7 +276,7 @@ on_write_cb (GObject      *source,
   else if (self->closing)
     finish_close (self, NULL);
   else
-    pump (self);
+    msc_connection_pump (self);
 }
 
 static void
@@ -328,7 +327,7 @@ on_read_cb (GObject      *source,
                             g_bytes_get_size (bytes), &error))
     g_debug ("Connection %u: %s", self->id, error->message);
 
-  pump (self);
+  msc_connection_pump (self);
 }
 
 static gboolean
@@ -339,7 +338,7 @@ on_timeout_cb (gpointer user_data)
   self->timeout_source = 0;
   self->service->set_now (self->engine, msc_connection_get_now (self));
   self->service->check_timeout (self->engine);
-  pump (self);
+  msc_connection_pump (self);
 
   return G_SOURCE_REMOVE;
 }
@@ -362,8 +361,8 @@ schedule_timeout (MscConnection *self)
 /* The one place that moves things along: events first (they may produce
  * output, e.g. the reply to DATA once the message is stored), then output,
  * then reading more if the engine wants it. */
-static void
-pump (MscConnection *self)
+void
+msc_connection_pump (MscConnection *self)
 {
   g_autoptr(MscConnection) hold = g_object_ref (self);
 
@@ -419,5 +418,5 @@ msc_connection_start (MscConnection *self)
   self->engine = self->service->engine_new (self);
   self->service->set_now (self->engine, msc_connection_get_now (self));
   self->service->start (self->engine);
-  pump (self);
+  msc_connection_pump (self);
 }

@@ -24,6 +24,10 @@ MscConnection *msc_connection_new          (MscLiveServer     *server,
                                             GSocketConnection *socket_connection);
 void           msc_connection_start        (MscConnection     *self);
 void           msc_connection_close        (MscConnection     *self);
+/* Moves things along: the engine's events, its output, reading. The
+ * server calls it when something outside the connection (the mail store)
+ * may have given the engine something to say, e.g. to a client in IDLE. */
+void           msc_connection_pump         (MscConnection     *self);
 MscLiveServer *msc_connection_get_server   (MscConnection     *self);
 const char    *msc_connection_get_peer_address (MscConnection *self);
 const char    *msc_connection_get_client_endpoint (MscConnection *self);

@@ -34,6 +34,7 @@ struct _MscLiveServer
   gint64        idle_timeout;
   guint64       max_message_size;
   guint         outbound_counter;
+  guint         pump_source;
   gboolean      insecure_auth;
 };
 
@@ -44,6 +45,7 @@ msc_live_server_dispose (GObject *object)
 {
   MscLiveServer *self = MSC_LIVE_SERVER (object);
 
+  g_clear_handle_id (&self->pump_source, g_source_remove);
   msc_live_server_stop (self);
   g_clear_object (&self->store);
   g_clear_object (&self->trace);
@@ -82,6 +84,36 @@ msc_live_server_init (MscLiveServer *self)
   msc_trace_set_max_events (self->trace, MAX_TRACE_EVENTS);
 }
 
+static gboolean
+pump_all_cb (gpointer user_data)
+{
+  MscLiveServer *self = MSC_LIVE_SERVER (user_data);
+  g_autoptr(GPtrArray) connections = g_ptr_array_new_with_free_func (g_object_unref);
+  GHashTableIter iter;
+  gpointer key;
+
+  self->pump_source = 0;
+
+  /* Pumping may close a connection, which leaves the set: work on a copy. */
+  g_hash_table_iter_init (&iter, self->connections);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    g_ptr_array_add (connections, g_object_ref (key));
+  for (guint i = 0; i < connections->len; i++)
+    msc_connection_pump (g_ptr_array_index (connections, i));
+
+  return G_SOURCE_REMOVE;
+}
+
+/* A change in the store made by one connection (a delivery over SMTP, a
+ * deletion over POP3) may give another its say: an IMAP client in IDLE is
+ * told at once. Changes come in bursts, so one idle pass serves them all. */
+static void
+on_store_changed_cb (MscLiveServer *self)
+{
+  if (self->pump_source == 0)
+    self->pump_source = g_idle_add (pump_all_cb, self);
+}
+
 MscLiveServer *
 msc_live_server_new (MscMailStore *store,
                      const char   *hostname)
@@ -94,6 +126,15 @@ msc_live_server_new (MscMailStore *store,
   self = g_object_new (MSC_TYPE_LIVE_SERVER, NULL);
   self->store = g_object_ref (store);
   self->hostname = g_strdup (hostname);
+
+  {
+    const char *signals[] = { "message-added", "message-expunged", "flags-changed",
+                              "mailbox-created", "mailbox-deleted", "mailbox-renamed" };
+
+    for (guint i = 0; i < G_N_ELEMENTS (signals); i++)
+      g_signal_connect_object (store, signals[i], G_CALLBACK (on_store_changed_cb), self,
+                               G_CONNECT_SWAPPED);
+  }
 
   return self;
 }
