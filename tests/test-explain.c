@@ -35,7 +35,8 @@ test_table (void)
     {
       const MscExplanation *entry = entries->pdata[i];
 
-      g_assert_true (g_str_has_prefix (entry->key, "smtp.") || g_str_has_prefix (entry->key, "pop3."));
+      g_assert_true (g_str_has_prefix (entry->key, "smtp.") || g_str_has_prefix (entry->key, "pop3.") ||
+                     g_str_has_prefix (entry->key, "imap."));
       g_assert_cmpuint (strlen (entry->title), >, 0);
       g_assert_cmpuint (strlen (entry->text), >, 40);
       g_assert_true (g_str_has_prefix (entry->rfc, "RFC "));

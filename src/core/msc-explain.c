@@ -19,6 +19,7 @@ static const struct {
 } tables[] = {
   { msc_explain_smtp_entries, &msc_explain_smtp_n_entries },
   { msc_explain_pop3_entries, &msc_explain_pop3_n_entries },
+  { msc_explain_imap_entries, &msc_explain_imap_n_entries },
 };
 
 static GHashTable *
@@ -84,6 +85,9 @@ msc_explain_lookup (const char *key)
 
   if (g_str_has_prefix (key, "smtp.command."))
     return msc_explain_lookup_exact ("smtp.command.unknown");
+
+  if (g_str_has_prefix (key, "imap.command."))
+    return msc_explain_lookup_exact ("imap.command.unknown");
 
   if (g_str_has_prefix (key, "pop3.command."))
     return msc_explain_lookup_exact ("pop3.command.unknown");
@@ -216,4 +220,49 @@ msc_explain_pop3_reply_key (const char *last_verb,
   }
 
   return g_strdup_printf ("pop3.reply.%s.%s", g_str_equal (status, "+OK") ? "ok" : "err", upper);
+}
+
+char *
+msc_explain_imap_command_key (const char *name,
+                              gboolean    secret)
+{
+  g_autofree char *upper = NULL;
+  g_autofree char *key = NULL;
+
+  if (name == NULL)
+    return g_strdup (secret ? "imap.command.sasl-response" : "imap.command.unknown");
+
+  upper = g_ascii_strup (name, -1);
+  key = g_strconcat ("imap.command.", upper, NULL);
+  if (msc_explain_lookup_exact (key) == NULL)
+    return g_strdup ("imap.command.unknown");
+
+  return g_steal_pointer (&key);
+}
+
+/* A response code says more than the status around it ("NO [TRYCREATE]"
+ * is about the missing folder), so a known code wins. */
+char *
+msc_explain_imap_response_key (gboolean    tagged,
+                               gboolean    continuation,
+                               const char *name,
+                               const char *code)
+{
+  g_autofree char *upper = NULL;
+
+  if (continuation)
+    return g_strdup ("imap.continuation");
+
+  if (code != NULL && *code != '\0')
+    {
+      g_autofree char *code_upper = g_ascii_strup (code, -1);
+      g_autofree char *key = g_strconcat ("imap.code.", code_upper, NULL);
+
+      if (msc_explain_lookup_exact (key) != NULL)
+        return g_steal_pointer (&key);
+    }
+
+  upper = g_ascii_strup (name != NULL ? name : "BAD", -1);
+
+  return g_strconcat (tagged ? "imap.tagged." : "imap.untagged.", upper, NULL);
 }

@@ -20,6 +20,11 @@ G_BEGIN_DECLS
  *   pop3.reply.err.DELE       answers); pop3.reply.ok / .err the fallbacks
  *   pop3.reply.code.IN-USE    an extended response code (RFC 2449 §8)
  *   pop3.reply.greeting, pop3.reply.continue
+ *   imap.command.FETCH        an IMAP command (UID commands: imap.command.UID)
+ *   imap.code.UIDVALIDITY     a response with a known response code
+ *   imap.tagged.NO            a tagged response without one
+ *   imap.untagged.EXISTS      an untagged response, by its name
+ *   imap.continuation
  */
 typedef struct
 {
@@ -47,11 +52,19 @@ char                 *msc_explain_pop3_command_key  (const char           *verb,
 char                 *msc_explain_pop3_reply_key    (const char           *last_verb,
                                                      const char           *status,
                                                      const char           *code);
+char                 *msc_explain_imap_command_key  (const char           *name,
+                                                     gboolean              secret);
+char                 *msc_explain_imap_response_key (gboolean              tagged,
+                                                     gboolean              continuation,
+                                                     const char           *name,
+                                                     const char           *code);
 
 /* The per-protocol tables, for msc-explain.c. */
 extern const MscExplanation msc_explain_smtp_entries[];
 extern const gsize          msc_explain_smtp_n_entries;
 extern const MscExplanation msc_explain_pop3_entries[];
 extern const gsize          msc_explain_pop3_n_entries;
+extern const MscExplanation msc_explain_imap_entries[];
+extern const gsize          msc_explain_imap_n_entries;
 
 G_END_DECLS

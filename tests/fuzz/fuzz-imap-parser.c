@@ -3,15 +3,12 @@
  * Copyright 2026 The Mailscope authors
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
- * Not built by meson yet.  From the source root, after a normal build
- * (for config.h):
+ * Built by meson with clang and -Dfuzzing=true:
  *
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined \
- *     -I_build -Isrc/core $(pkg-config --cflags glib-2.0) \
- *     tests/fuzz/fuzz-imap-parser.c src/core/msc-imap-parser.c src/core/msc-mutf7.c \
- *     $(pkg-config --libs glib-2.0) -o _build/fuzz-imap-parser
- *   mkdir -p _build/fuzz-corpus
- *   _build/fuzz-imap-parser -max_total_time=120 -max_len=4096 _build/fuzz-corpus
+ *   CC=clang meson setup _build-fuzz -Dfuzzing=true
+ *   ninja -C _build-fuzz tests/fuzz-imap-parser
+ *   mkdir -p _build-fuzz/corpus
+ *   _build-fuzz/tests/fuzz-imap-parser -max_total_time=120 -max_len=4096 _build-fuzz/corpus
  *
  * The first input octet picks the mode, the chunking and the limits; the
  * rest is the stream.  Besides memory errors it checks properties:
