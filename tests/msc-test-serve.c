@@ -48,7 +48,7 @@ msc_test_server_start (const char * const *extra_args)
   g_autoptr(GError) error = NULL;
   MscTestServer *server = g_new0 (MscTestServer, 1);
   const char *fixed[] = {
-    "serve", "--smtp-port", "0", "--submission-port", "0", "--pop3-port", "0",
+    "serve", "--smtp-port", "0", "--submission-port", "0", "--pop3-port", "0", "--imap-port", "0",
     "--user", "alice@example.com:alice-secret",
     "--user", "bob@example.com:bob-secret",
     "--user", "张三@例子.公司:zhang-secret",

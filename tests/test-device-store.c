@@ -549,6 +549,48 @@ test_seen (Fixture       *f,
 }
 
 static void
+test_mailbox_states (Fixture       *f,
+                     gconstpointer  data G_GNUC_UNUSED)
+{
+  g_auto(GStrv) names = NULL;
+  guint32 uidvalidity = 99;
+  guint32 highest = 99;
+
+  g_assert_false (msc_device_store_get_mailbox_state (f->store, "INBOX", &uidvalidity, &highest));
+  g_assert_cmpuint (uidvalidity, ==, 0);
+  g_assert_cmpuint (highest, ==, 0);
+
+  g_assert_true (msc_device_store_set_mailbox_state (f->store, "INBOX", 3857529045u, 4391));
+  g_assert_true (msc_device_store_set_mailbox_state (f->store, "已发送", 7, 0));
+  g_assert_true (msc_device_store_set_mailbox_state (f->store, "Archive/2025", 1, 12));
+  /* The same record again is no change. */
+  g_assert_false (msc_device_store_set_mailbox_state (f->store, "INBOX", 3857529045u, 4391));
+  g_assert_true (msc_device_store_set_mailbox_state (f->store, "INBOX", 3857529045u, 4392));
+
+  g_assert_true (msc_device_store_get_mailbox_state (f->store, "INBOX", &uidvalidity, &highest));
+  g_assert_cmpuint (uidvalidity, ==, 3857529045u);
+  g_assert_cmpuint (highest, ==, 4392);
+  g_assert_true (msc_device_store_get_mailbox_state (f->store, "Archive/2025", NULL, NULL));
+  /* Names are exact: IMAP folds only INBOX, and the client does that. */
+  g_assert_false (msc_device_store_get_mailbox_state (f->store, "inbox", NULL, NULL));
+
+  names = msc_device_store_list_mailbox_states (f->store);
+  g_assert_cmpstrv (names, ((const char * const[]) { "Archive/2025", "INBOX",
+                                                      "已发送", NULL }));
+
+  /* Forgetting with the record's own string. */
+  g_assert_true (msc_device_store_forget_mailbox_state (f->store, names[0]));
+  g_assert_false (msc_device_store_forget_mailbox_state (f->store, "Archive/2025"));
+  g_clear_pointer (&names, g_strfreev);
+  names = msc_device_store_list_mailbox_states (f->store);
+  g_assert_cmpstrv (names, ((const char * const[]) { "INBOX", "已发送", NULL }));
+
+  /* A record is not mail, and emits nothing. */
+  g_assert_cmpuint (msc_device_store_get_n_messages (f->store, NULL), ==, 0);
+  assert_log (f, "");
+}
+
+static void
 on_added_mark_read_cb (MscDeviceStore   *store,
                        MscDeviceMessage *message,
                        gpointer          user_data)
@@ -646,6 +688,7 @@ main (int   argc,
   ADD ("remove", test_remove);
   ADD ("set-data", test_set_data);
   ADD ("seen", test_seen);
+  ADD ("mailbox-states", test_mailbox_states);
   ADD ("reentrant", test_reentrant);
   g_test_add_func ("/msc/device-store/types", test_types);
 

@@ -41,6 +41,12 @@ typedef struct
   GPtrArray *messages;  /* of MscDeviceMessage, by serial */
 } Folder;
 
+typedef struct
+{
+  guint32 uidvalidity;
+  guint32 highest_uid;
+} MailboxState;
+
 struct _MscDeviceStore
 {
   GObject     parent_instance;
@@ -49,6 +55,7 @@ struct _MscDeviceStore
   GPtrArray  *folders;   /* of Folder, in creation order */
   GHashTable *messages;  /* key → MscDeviceMessage (the folder holds one too) */
   GHashTable *seen;      /* key → gint64 * first download time */
+  GHashTable *mailbox_states;  /* IMAP mailbox name → MailboxState */
 
   guint64     next_serial;
 };
@@ -822,6 +829,92 @@ msc_device_store_list_seen (MscDeviceStore *self)
   return g_strv_builder_end (builder);
 }
 
+/* ---- IMAP mailbox states ---- */
+
+gboolean
+msc_device_store_set_mailbox_state (MscDeviceStore *self,
+                                    const char     *mailbox,
+                                    guint32         uidvalidity,
+                                    guint32         highest_uid)
+{
+  MailboxState *state;
+
+  g_return_val_if_fail (MSC_IS_DEVICE_STORE (self), FALSE);
+  g_return_val_if_fail (is_printable_utf8 (mailbox, MAX_KEY_LEN), FALSE);
+  g_return_val_if_fail (uidvalidity != 0, FALSE);
+
+  state = g_hash_table_lookup (self->mailbox_states, mailbox);
+  if (state != NULL && state->uidvalidity == uidvalidity && state->highest_uid == highest_uid)
+    return FALSE;
+
+  if (state == NULL)
+    {
+      state = g_new0 (MailboxState, 1);
+      g_hash_table_insert (self->mailbox_states, g_strdup (mailbox), state);
+    }
+  state->uidvalidity = uidvalidity;
+  state->highest_uid = highest_uid;
+
+  return TRUE;
+}
+
+gboolean
+msc_device_store_get_mailbox_state (MscDeviceStore *self,
+                                    const char     *mailbox,
+                                    guint32        *out_uidvalidity,
+                                    guint32        *out_highest_uid)
+{
+  const MailboxState *state;
+
+  g_return_val_if_fail (MSC_IS_DEVICE_STORE (self), FALSE);
+  g_return_val_if_fail (mailbox != NULL, FALSE);
+
+  state = g_hash_table_lookup (self->mailbox_states, mailbox);
+  if (out_uidvalidity != NULL)
+    *out_uidvalidity = state != NULL ? state->uidvalidity : 0;
+  if (out_highest_uid != NULL)
+    *out_highest_uid = state != NULL ? state->highest_uid : 0;
+
+  return state != NULL;
+}
+
+gboolean
+msc_device_store_forget_mailbox_state (MscDeviceStore *self,
+                                       const char     *mailbox)
+{
+  g_return_val_if_fail (MSC_IS_DEVICE_STORE (self), FALSE);
+  g_return_val_if_fail (mailbox != NULL, FALSE);
+
+  return g_hash_table_remove (self->mailbox_states, mailbox);
+}
+
+static int
+compare_names (gconstpointer a,
+               gconstpointer b,
+               gpointer      user_data)
+{
+  return strcmp (*(const char * const *) a, *(const char * const *) b);
+}
+
+GStrv
+msc_device_store_list_mailbox_states (MscDeviceStore *self)
+{
+  g_autofree const char **names = NULL;
+  g_autoptr(GStrvBuilder) builder = NULL;
+  guint n_names;
+
+  g_return_val_if_fail (MSC_IS_DEVICE_STORE (self), NULL);
+
+  names = (const char **) g_hash_table_get_keys_as_array (self->mailbox_states, &n_names);
+  g_qsort_with_data (names, n_names, sizeof (char *), compare_names, NULL);
+
+  builder = g_strv_builder_new ();
+  for (guint i = 0; i < n_names; i++)
+    g_strv_builder_add (builder, names[i]);
+
+  return g_strv_builder_end (builder);
+}
+
 /* ---- Object ---- */
 
 static void
@@ -832,6 +925,7 @@ msc_device_store_finalize (GObject *object)
   g_clear_pointer (&self->messages, g_hash_table_unref);
   g_clear_pointer (&self->folders, g_ptr_array_unref);
   g_clear_pointer (&self->seen, g_hash_table_unref);
+  g_clear_pointer (&self->mailbox_states, g_hash_table_unref);
 
   G_OBJECT_CLASS (msc_device_store_parent_class)->finalize (object);
 }
@@ -905,6 +999,7 @@ msc_device_store_init (MscDeviceStore *self)
   self->messages = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
                                           (GDestroyNotify) msc_device_message_unref);
   self->seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  self->mailbox_states = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
 
   add_folder (self, MSC_DEVICE_STORE_INBOX, NULL);
   add_folder (self, MSC_DEVICE_STORE_TRASH, NULL);

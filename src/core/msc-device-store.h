@@ -182,6 +182,29 @@ gboolean          msc_device_store_forget_seen      (MscDeviceStore    *self,
 /* Oldest first; keys seen at the same time in ascending byte order. */
 GStrv             msc_device_store_list_seen        (MscDeviceStore    *self);
 
+/* ---- What IMAP has synchronised ----
+ *
+ * Per server mailbox, by its name in UTF-8 ("INBOX" for the inbox): the
+ * UIDVALIDITY its local copies belong to and the highest UID this device
+ * has fetched from it.  An IMAP client asks the server only for what lies
+ * above that UID, and drops its copies of a mailbox whose UIDVALIDITY
+ * changed (RFC 3501 §2.3.1.1).  @uidvalidity is never 0 (nz-number). */
+
+/* Returns TRUE if the record changed. */
+gboolean          msc_device_store_set_mailbox_state    (MscDeviceStore *self,
+                                                         const char     *mailbox,
+                                                         guint32         uidvalidity,
+                                                         guint32         highest_uid);
+/* FALSE, with both set to 0, when nothing is recorded for @mailbox. */
+gboolean          msc_device_store_get_mailbox_state    (MscDeviceStore *self,
+                                                         const char     *mailbox,
+                                                         guint32        *out_uidvalidity,
+                                                         guint32        *out_highest_uid);
+gboolean          msc_device_store_forget_mailbox_state (MscDeviceStore *self,
+                                                         const char     *mailbox);
+/* The mailboxes with a record, in ascending byte order. */
+GStrv             msc_device_store_list_mailbox_states  (MscDeviceStore *self);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MscDeviceMessage, msc_device_message_unref)
 
 G_END_DECLS

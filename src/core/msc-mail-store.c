@@ -55,6 +55,7 @@ struct _MscMailStore
   GHashTable      *domains;   /* folded domain → itself */
   GHashTable      *accounts;  /* folded address → Account */
   GHashTable      *maildrop_locks;  /* folded addresses a POP3 session holds */
+  GHashTable      *subscriptions;   /* folded address → set of mailbox names (IMAP) */
   char            *dummy_hash;
 
   guint            password_iterations;
@@ -197,6 +198,13 @@ compare_mailboxes (gconstpointer a,
 {
   return compare_mailbox_names (msc_mailbox_get_name (*(MscMailbox **) a),
                                 msc_mailbox_get_name (*(MscMailbox **) b));
+}
+
+static int
+compare_name_pointers (gconstpointer a,
+                       gconstpointer b)
+{
+  return compare_mailbox_names (*(const char * const *) a, *(const char * const *) b);
 }
 
 static int
@@ -612,6 +620,7 @@ msc_mail_store_finalize (GObject *object)
   g_clear_pointer (&self->accounts, g_hash_table_unref);
   g_clear_pointer (&self->domains, g_hash_table_unref);
   g_clear_pointer (&self->maildrop_locks, g_hash_table_unref);
+  g_clear_pointer (&self->subscriptions, g_hash_table_unref);
   g_clear_pointer (&self->dummy_hash, g_free);
   g_clear_object (&self->backend);
 
@@ -794,6 +803,8 @@ msc_mail_store_init (MscMailStore *self)
   self->accounts = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
                                           (GDestroyNotify) account_free);
   self->maildrop_locks = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->subscriptions = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                               (GDestroyNotify) g_hash_table_unref);
   self->password_iterations = MSC_PASSWORD_DEFAULT_ITERATIONS;
 }
 
@@ -2559,4 +2570,140 @@ msc_mail_store_check_apop (MscMailStore *self,
     differ |= (guchar) expected[i] ^ (guchar) g_ascii_tolower (digest[i]);
 
   return known && differ == 0;
+}
+
+/* ---- IMAP subscriptions (RFC 3501 §6.3.6, §6.3.7, §6.3.9) ---- */
+
+/* The account's set, made on first use from the mailboxes it has then,
+ * so that a client that shows only subscribed folders (Thunderbird's
+ * default) shows the INBOX, Sent, Drafts, Trash and Junk from the start.
+ * Kept in memory only, in both backends. */
+static GHashTable *
+get_subscriptions (MscMailStore  *self,
+                   const char    *address,
+                   GError       **error)
+{
+  Account *account = lookup_account (self, address, error);
+  GHashTable *names;
+  GHashTableIter iter;
+  const char *name;
+
+  if (account == NULL)
+    return NULL;
+
+  names = g_hash_table_lookup (self->subscriptions, account->account);
+  if (names != NULL)
+    return names;
+
+  names = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_hash_table_iter_init (&iter, account->mailboxes);
+  while (g_hash_table_iter_next (&iter, (gpointer *) &name, NULL))
+    g_hash_table_add (names, g_strdup (name));
+  g_hash_table_insert (self->subscriptions, g_strdup (account->account), names);
+
+  return names;
+}
+
+/**
+ * msc_mail_store_subscribe:
+ * @name: a mailbox name, which need not exist (RFC 3501 §6.3.6 lets a
+ *   server check, and §6.3.9 keeps names whose mailbox is gone)
+ *
+ * Returns: %TRUE if @name is subscribed now
+ */
+gboolean
+msc_mail_store_subscribe (MscMailStore  *self,
+                          const char    *address,
+                          const char    *name,
+                          GError       **error)
+{
+  g_autofree char *normal = NULL;
+  GHashTable *names;
+
+  g_return_val_if_fail (MSC_IS_MAIL_STORE (self), FALSE);
+  g_return_val_if_fail (name != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  names = get_subscriptions (self, address, error);
+  if (names == NULL)
+    return FALSE;
+
+  normal = msc_mail_store_normalize_mailbox_name (name);
+  if (normal == NULL)
+    {
+      g_autofree char *shown = printable (name);
+
+      g_set_error (error, MSC_MAIL_STORE_ERROR,
+                   MSC_MAIL_STORE_ERROR_INVALID_MAILBOX_NAME,
+                   _("“%s” is not a valid mailbox name"), shown);
+      return FALSE;
+    }
+
+  g_hash_table_add (names, g_steal_pointer (&normal));
+
+  return TRUE;
+}
+
+/**
+ * msc_mail_store_unsubscribe:
+ *
+ * A name that is not subscribed is not an error: afterwards it is not
+ * subscribed, which is what was asked.
+ *
+ * Returns: %TRUE unless there is no such account
+ */
+gboolean
+msc_mail_store_unsubscribe (MscMailStore  *self,
+                            const char    *address,
+                            const char    *name,
+                            GError       **error)
+{
+  g_autofree char *normal = NULL;
+  GHashTable *names;
+
+  g_return_val_if_fail (MSC_IS_MAIL_STORE (self), FALSE);
+  g_return_val_if_fail (name != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  names = get_subscriptions (self, address, error);
+  if (names == NULL)
+    return FALSE;
+
+  normal = msc_mail_store_normalize_mailbox_name (name);
+  g_hash_table_remove (names, normal != NULL ? normal : name);
+
+  return TRUE;
+}
+
+/**
+ * msc_mail_store_list_subscriptions:
+ *
+ * Returns: (transfer full) (nullable): the subscribed names, sorted as
+ *   msc_mail_store_list_mailboxes() sorts mailboxes
+ */
+GStrv
+msc_mail_store_list_subscriptions (MscMailStore  *self,
+                                   const char    *address,
+                                   GError       **error)
+{
+  g_autoptr (GPtrArray) list = NULL;
+  GHashTableIter iter;
+  const char *name;
+  GHashTable *names;
+
+  g_return_val_if_fail (MSC_IS_MAIL_STORE (self), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  names = get_subscriptions (self, address, error);
+  if (names == NULL)
+    return NULL;
+
+  list = g_ptr_array_new ();
+  g_hash_table_iter_init (&iter, names);
+  while (g_hash_table_iter_next (&iter, (gpointer *) &name, NULL))
+    g_ptr_array_add (list, g_strdup (name));
+  g_ptr_array_sort (list, compare_name_pointers);
+  g_ptr_array_add (list, NULL);
+
+  return (GStrv) g_ptr_array_free (g_steal_pointer (&list), FALSE);
 }

@@ -169,6 +169,21 @@ GArray          *msc_mail_store_take_recent             (MscMailStore        *se
                                                          MscMailbox          *mailbox,
                                                          GError             **error);
 
+/* IMAP subscriptions (SUBSCRIBE, UNSUBSCRIBE, LSUB): per account, in
+ * memory only.  An account starts subscribed to the mailboxes it has when
+ * first asked. */
+gboolean         msc_mail_store_subscribe               (MscMailStore        *self,
+                                                         const char          *address,
+                                                         const char          *name,
+                                                         GError             **error);
+gboolean         msc_mail_store_unsubscribe             (MscMailStore        *self,
+                                                         const char          *address,
+                                                         const char          *name,
+                                                         GError             **error);
+GStrv            msc_mail_store_list_subscriptions      (MscMailStore        *self,
+                                                         const char          *address,
+                                                         GError             **error);
+
 /* POP3 (RFC 1939): the maildrop lock, held in this object for the whole
  * process, and the optional APOP shared secret, kept in memory only. */
 gboolean         msc_mail_store_try_lock_maildrop       (MscMailStore        *self,

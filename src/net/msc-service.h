@@ -48,5 +48,6 @@ typedef struct
 extern const MscService msc_smtp_mx_service;
 extern const MscService msc_smtp_submission_service;
 extern const MscService msc_pop3_service;
+extern const MscService msc_imap_service;
 
 G_END_DECLS
