@@ -321,6 +321,7 @@ test_handshake (gconstpointer data)
   /* What the client learnt */
   info = msc_tls_session_get_info (link.client.session);
   g_assert_nonnull (info);
+  g_test_message ("%s %s %s", info->version, info->cipher, info->group);
   g_assert_cmpstr (info->version, ==, tls13 ? "TLSv1.3" : "TLSv1.2");
   g_assert_cmpstr (info->cipher, ==, tls13 ? "TLS_AES_256_GCM_SHA384"
                                            : "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384");
