@@ -12,6 +12,7 @@
 #include "msc-explain.h"
 #include "msc-i18n.h"
 #include "msc-mail-store.h"
+#include "msc-imap-server.h"
 #include "msc-pop3-server.h"
 #include "msc-smtp-server.h"
 
@@ -341,6 +342,76 @@ test_pop3_server_replies_explained (void)
   g_assert_cmpuint (g_hash_table_size (commands), >=, 17);
 }
 
+static const char imap_conversation[] =
+  "a1 CAPABILITY\r\na2 LOGIN alice@example.com wrong\r\na3 LOGIN alice@example.com secret\r\n"
+  "a4 NAMESPACE\r\na5 ID NIL\r\na6 ENABLE CONDSTORE\r\na7 LIST \"\" \"*\"\r\na8 LSUB \"\" \"*\"\r\n"
+  "a9 CREATE Work\r\na10 CREATE Work\r\na11 STATUS INBOX (MESSAGES UNSEEN UIDNEXT)\r\n"
+  "a12 SELECT INBOX\r\na13 FETCH 1 (FLAGS ENVELOPE BODYSTRUCTURE BODY[])\r\n"
+  "a14 SEARCH CHARSET BIG5 ALL\r\na15 SEARCH ALL\r\na16 STORE 1 +FLAGS (\\Flagged)\r\n"
+  "a17 COPY 1 Work\r\na18 COPY 1 Nowhere\r\na19 UID MOVE 1 Work\r\n"
+  "a20 APPEND Work (\\Seen) {5+}\r\nhello\r\na21 EXAMINE Work\r\na22 FROB\r\n"
+  "a23 IDLE\r\nDONE\r\na24 CLOSE\r\na25 DELETE INBOX\r\na26 LOGOUT\r\n";
+
+static void
+test_imap_server_responses_explained (void)
+{
+  g_autoptr(MscMailStore) store = msc_mail_store_new ();
+  g_autoptr(GHashTable) keys = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr(GBytes) message = g_bytes_new_static ("Subject: x\r\n\r\nhi\r\n", 19);
+  g_autoptr(GError) error = NULL;
+  MscImapServerConfig config = { .hostname = "mail.example.com", .allow_insecure_auth = TRUE };
+  g_autoptr(MscImapServer) server = NULL;
+  GHashTableIter iter;
+  gpointer key;
+
+  msc_mail_store_set_password_iterations (store, 1000);
+  msc_mail_store_add_domain (store, "example.com", &error);
+  msc_mail_store_add_account (store, "alice@example.com", "Alice", "secret", &error);
+  g_assert_no_error (error);
+  msc_mail_store_deliver (store, "alice@example.com", message, &error);
+  g_assert_no_error (error);
+
+  server = msc_imap_server_new (&config, store);
+  msc_imap_server_set_now (server, 1000000);
+  msc_imap_server_start (server);
+  msc_imap_server_feed (server, (const guint8 *) imap_conversation, strlen (imap_conversation), NULL);
+
+  for (;;)
+    {
+      g_autoptr(MscImapServerEvent) event = msc_imap_server_next_event (server);
+
+      if (event == NULL)
+        break;
+
+      if (event->kind == MSC_IMAP_SERVER_EVENT_COMMAND)
+        g_hash_table_add (keys, msc_explain_imap_command_key (event->name, event->secret));
+      else if (event->kind == MSC_IMAP_SERVER_EVENT_RESPONSE)
+        g_hash_table_add (keys, msc_explain_imap_response_key (
+                            event->response != MSC_IMAP_SERVER_RESPONSE_UNTAGGED &&
+                            event->response != MSC_IMAP_SERVER_RESPONSE_CONTINUATION,
+                            event->response == MSC_IMAP_SERVER_RESPONSE_CONTINUATION,
+                            event->name, event->code));
+    }
+
+  g_hash_table_iter_init (&iter, keys);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    {
+      g_test_message ("key %s", (const char *) key);
+      if (msc_explain_lookup_exact (key) == NULL)
+        g_error ("The IMAP server sends or reads %s but no explanation has that key", (const char *) key);
+    }
+
+  for (guint i = 0; i < 8; i++)
+    {
+      const char *expected[] = { "imap.untagged.EXISTS", "imap.untagged.FETCH", "imap.code.UIDVALIDITY",
+                                 "imap.code.TRYCREATE", "imap.tagged.BAD", "imap.continuation",
+                                 "imap.code.COPYUID", "imap.untagged.BYE" };
+
+      if (!g_hash_table_contains (keys, expected[i]))
+        g_error ("the conversation did not reach %s", expected[i]);
+    }
+}
+
 /* Run with LANGUAGE=zh_CN: every explanation reads in Chinese. */
 static void
 test_chinese (void)
@@ -382,6 +453,7 @@ main (int   argc,
   g_test_add_func ("/msc/explain/fallbacks", test_fallbacks);
   g_test_add_func ("/msc/explain/smtp-server-replies", test_smtp_server_replies_explained);
   g_test_add_func ("/msc/explain/pop3-server-replies", test_pop3_server_replies_explained);
+  g_test_add_func ("/msc/explain/imap-server-responses", test_imap_server_responses_explained);
   g_test_add_func ("/msc/explain/chinese", test_chinese);
 
   return g_test_run ();
