@@ -589,7 +589,8 @@ _msc_imap_server_cmd_list (MscImapServer       *self,
       attributes = g_string_new (has_children (mailboxes, name) ? "\\HasChildren" : "\\HasNoChildren");
       if (special != NULL)
         g_string_append_printf (attributes, " %s", special);
-      if ((options & (LIST_SUBSCRIBED_ONLY | LIST_RETURN_SUBSCRIBED)) != 0 && strv_contains (subscribed, name))
+      if ((options & (LIST_SUBSCRIBED_ONLY | LIST_RETURN_SUBSCRIBED)) != 0
+          && strv_contains (subscribed, name))
         g_string_append (attributes, " \\Subscribed");
 
       send_list (self, "LIST", attributes->str, name);

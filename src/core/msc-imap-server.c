@@ -1921,14 +1921,16 @@ handle_literal_announcement (MscImapServer *self)
   spec = lookup_command (item->name);
   subcommand = get_subcommand (item->name, item->args);
 
-  if (spec == NULL)
-    refusal = "Unknown command";
-  else if ((refusal = check_state (self, spec)) != NULL)
-    ;
-  else if (spec->func == cmd_uid && item->args->len > 1
-           && (subcommand == NULL || !is_uid_command (subcommand)))
-    refusal = "Unknown UID command";
-  else if (spec->func == cmd_login && !auth_allowed (self))
+  /* The same BAD the complete command would get, or a refusal that
+   * does not need the literal to be decided. */
+  refusal = spec == NULL ? "Unknown command" : check_state (self, spec);
+
+  if (refusal == NULL && spec->func == cmd_uid && item->args->len > 1
+      && (subcommand == NULL || !is_uid_command (subcommand)))
+    {
+      refusal = "Unknown UID command";
+    }
+  else if (refusal == NULL && spec->func == cmd_login && !auth_allowed (self))
     {
       /* Before the password is on the wire. */
       status = MSC_IMAP_SERVER_RESPONSE_NO;
@@ -1936,7 +1938,7 @@ handle_literal_announcement (MscImapServer *self)
       refusal = self->tls_available ? "Use STARTTLS first: no password without encryption"
                                     : "No password is accepted without encryption";
     }
-  else if (spec->func == _msc_imap_server_cmd_append && item->args->len > 1
+  else if (refusal == NULL && spec->func == _msc_imap_server_cmd_append && item->args->len > 1
            && _msc_imap_server_append_target_missing (self, g_ptr_array_index (item->args, 0)))
     {
       /* RFC 3501 §6.3.11: [TRYCREATE], and no message sent for nothing. */
