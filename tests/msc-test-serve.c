@@ -46,9 +46,12 @@ msc_test_server_start (const char * const *extra_args)
   g_autoptr(GSubprocessLauncher) launcher = NULL;
   g_autoptr(GPtrArray) argv = g_ptr_array_new ();
   g_autoptr(GError) error = NULL;
+  g_autofree char *tls_dir = NULL;
+  g_autofree char *ca_out = NULL;
   MscTestServer *server = g_new0 (MscTestServer, 1);
   const char *fixed[] = {
     "serve", "--smtp-port", "0", "--submission-port", "0", "--pop3-port", "0", "--imap-port", "0",
+    "--smtps-port", "0", "--pop3s-port", "0", "--imaps-port", "0",
     "--user", "alice@example.com:alice-secret",
     "--user", "bob@example.com:bob-secret",
     "--user", "张三@例子.公司:zhang-secret",
@@ -57,12 +60,18 @@ msc_test_server_start (const char * const *extra_args)
   server->ports = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   server->store = g_dir_make_tmp ("mailscope-serve-XXXXXX", &error);
   g_assert_no_error (error);
+  tls_dir = g_build_filename (server->store, "tls", NULL);
+  ca_out = g_build_filename (server->store, "teaching-ca.pem", NULL);
 
   g_ptr_array_add (argv, (char *) g_getenv ("MSC_CLI"));
   for (guint i = 0; i < G_N_ELEMENTS (fixed); i++)
     g_ptr_array_add (argv, (char *) fixed[i]);
   g_ptr_array_add (argv, (char *) "--store");
   g_ptr_array_add (argv, server->store);
+  g_ptr_array_add (argv, (char *) "--tls-dir");
+  g_ptr_array_add (argv, tls_dir);
+  g_ptr_array_add (argv, (char *) "--ca-out");
+  g_ptr_array_add (argv, ca_out);
   for (guint i = 0; extra_args != NULL && extra_args[i] != NULL; i++)
     g_ptr_array_add (argv, (char *) extra_args[i]);
   g_ptr_array_add (argv, NULL);

@@ -31,6 +31,8 @@ static const struct {
 
 typedef struct {
   const MscService *service;
+  const char       *label;
+  gboolean          implicit_tls;
   const char       *description;
   int               port;
 } Listen;
@@ -113,6 +115,8 @@ msc_cli_serve (int    argc,
   g_autofree char *host = NULL;
   g_autofree char *store_dir = NULL;
   g_autofree char *hostname = NULL;
+  g_autofree char *tls_dir = NULL;
+  g_autofree char *ca_out = NULL;
   g_auto(GStrv) domains = NULL;
   g_auto(GStrv) users = NULL;
   gboolean allow_remote = FALSE;
@@ -121,10 +125,20 @@ msc_cli_serve (int    argc,
   int idle_timeout = 0;
   int max_size = 0;
   Listen listens[] = {
-    { &msc_smtp_mx_service, N_("SMTP, MX role: mail for the local domains, from anyone"), 2525 },
-    { &msc_smtp_submission_service, N_("SMTP submission: logged-in users send to any address"), 2587 },
-    { &msc_pop3_service, N_("POP3: download the INBOX (and usually delete it from the server)"), 2110 },
-    { &msc_imap_service, N_("IMAP: the mailbox stays on the server, every device in sync"), 2143 },
+    { &msc_smtp_mx_service, "smtp", FALSE,
+      N_("SMTP, MX role: mail for the local domains, from anyone (STARTTLS)"), 2525 },
+    { &msc_smtp_submission_service, "submission", FALSE,
+      N_("SMTP submission: logged-in users send to any address (STARTTLS)"), 2587 },
+    { &msc_pop3_service, "pop3", FALSE,
+      N_("POP3: download the INBOX (and usually delete it from the server) (STLS)"), 2110 },
+    { &msc_imap_service, "imap", FALSE,
+      N_("IMAP: the mailbox stays on the server, every device in sync (STARTTLS)"), 2143 },
+    { &msc_smtp_submission_service, "smtps", TRUE,
+      N_("SMTP submission over SSL/TLS from the first byte (like port 465)"), 2465 },
+    { &msc_pop3_service, "pop3s", TRUE,
+      N_("POP3 over SSL/TLS from the first byte (like port 995)"), 2995 },
+    { &msc_imap_service, "imaps", TRUE,
+      N_("IMAP over SSL/TLS from the first byte (like port 993)"), 2993 },
   };
   const GOptionEntry entries[] = {
     { "host", 0, G_OPTION_FLAG_NONE, G_OPTION_ARG_STRING, &host,
@@ -139,6 +153,17 @@ msc_cli_serve (int    argc,
       N_("POP3 port (default 2110; 0 picks a free port)"), N_("PORT") },
     { "imap-port", 0, G_OPTION_FLAG_NONE, G_OPTION_ARG_INT, &listens[3].port,
       N_("IMAP port (default 2143; 0 picks a free port)"), N_("PORT") },
+    { "smtps-port", 0, G_OPTION_FLAG_NONE, G_OPTION_ARG_INT, &listens[4].port,
+      N_("SMTP submission port with implicit TLS (default 2465; 0 picks a free port)"), N_("PORT") },
+    { "pop3s-port", 0, G_OPTION_FLAG_NONE, G_OPTION_ARG_INT, &listens[5].port,
+      N_("POP3 port with implicit TLS (default 2995; 0 picks a free port)"), N_("PORT") },
+    { "imaps-port", 0, G_OPTION_FLAG_NONE, G_OPTION_ARG_INT, &listens[6].port,
+      N_("IMAP port with implicit TLS (default 2993; 0 picks a free port)"), N_("PORT") },
+    { "tls-dir", 0, G_OPTION_FLAG_NONE, G_OPTION_ARG_FILENAME, &tls_dir,
+      N_("Folder for the teaching CA and the server certificates (default: mailscope/tls in the user data folder)"),
+      N_("DIR") },
+    { "ca-out", 0, G_OPTION_FLAG_NONE, G_OPTION_ARG_FILENAME, &ca_out,
+      N_("Write the teaching CA’s certificate here, for mail clients to trust"), N_("FILE") },
     { "domain", 0, G_OPTION_FLAG_NONE, G_OPTION_ARG_STRING_ARRAY, &domains,
       N_("A local mail domain (default example.com; repeatable)"), N_("DOMAIN") },
     { "user", 0, G_OPTION_FLAG_NONE, G_OPTION_ARG_STRING_ARRAY, &users,
@@ -255,6 +280,24 @@ msc_cli_serve (int    argc,
     msc_live_server_set_outbound_dir (server, outbound);
   }
 
+  if (tls_dir == NULL)
+    tls_dir = g_build_filename (g_get_user_data_dir (), "mailscope", "tls", NULL);
+  if (!msc_live_server_enable_tls (server, tls_dir, &error))
+    return msc_cli_error (_("Cannot set up TLS certificates: %s"), error->message);
+  if (ca_out != NULL)
+    {
+      if (!msc_cert_store_write_ca_pem (msc_live_server_get_cert_store (server), ca_out, &error))
+        return msc_cli_error (_("Cannot write the CA certificate: %s"), error->message);
+    }
+  {
+    g_autofree char *fingerprint = msc_cert_store_get_ca_fingerprint (msc_live_server_get_cert_store (server));
+
+    /* A trainer compares this with what the mail client shows. */
+    g_print (_("Teaching CA: %s (SHA-256 %s)\n"),
+             ca_out != NULL ? ca_out : msc_cert_store_get_ca_path (msc_live_server_get_cert_store (server)),
+             fingerprint);
+  }
+
   if (!is_loopback (host))
     g_printerr (_("Warning: listening on %s, which other machines can reach.\n"), host);
   if (insecure_auth)
@@ -264,14 +307,15 @@ msc_cli_serve (int    argc,
     {
       guint16 bound = 0;
 
-      if (!msc_live_server_listen (server, listens[i].service, host, listens[i].port, &bound, &error))
+      if (!msc_live_server_listen (server, listens[i].service, listens[i].label, listens[i].implicit_tls,
+                                   host, listens[i].port, &bound, &error))
         return msc_cli_error (_("Cannot listen on %s port %d: %s"), host, listens[i].port, error->message);
 
       /* "NAME ADDRESS:PORT" first, so scripts can read the line. */
       if (strchr (host, ':') != NULL)
-        g_print ("%-10s [%s]:%u  %s\n", listens[i].service->name, host, bound, _(listens[i].description));
+        g_print ("%-10s [%s]:%u  %s\n", listens[i].label, host, bound, _(listens[i].description));
       else
-        g_print ("%-10s %s:%u  %s\n", listens[i].service->name, host, bound, _(listens[i].description));
+        g_print ("%-10s %s:%u  %s\n", listens[i].label, host, bound, _(listens[i].description));
     }
 
   if (show_trace)

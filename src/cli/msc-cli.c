@@ -110,7 +110,13 @@ on_items_changed_cb (GListModel *model,
   for (guint i = position; i < position + added; i++)
     {
       g_autoptr(MscTraceEvent) event = g_list_model_get_item (model, i);
-      g_autofree char *text = msc_cli_format_event (event);
+      g_autofree char *text = NULL;
+
+      /* Every TLS record would drown the conversation in a terminal; the
+       * handshake messages and the outcome are printed. */
+      if (msc_trace_event_get_kind (event) == MSC_TRACE_KIND_TLS_RECORD)
+        continue;
+      text = msc_cli_format_event (event);
 
       g_print ("%s\n", text);
     }

@@ -11,7 +11,9 @@
 #include <glib/gi18n.h>
 
 #include "msc-connection.h"
+#include "msc-explain.h"
 #include "msc-live-server.h"
+#include "msc-tls-session.h"
 
 #define READ_SIZE 16384
 /* A client that sends commands but never reads the replies must not make
@@ -29,6 +31,7 @@ struct _MscConnection
   /* Owned references */
   GSocketConnection *socket_connection;
   GObject           *engine;
+  MscTlsSession     *tls;        /* NULL until TLS starts, implicit or by STARTTLS */
   GCancellable      *cancellable;
   GQueue             writes;     /* of GBytes, head being written */
   gsize              queued_bytes;
@@ -36,11 +39,15 @@ struct _MscConnection
   char              *peer_address;
   char              *client_endpoint;
   char              *server_endpoint;
+  char              *label;
   guint              id;
   guint              timeout_source;
   gboolean           reading;
   gboolean           closing;
   gboolean           closed;
+  gboolean           implicit_tls;
+  gboolean           starttls_requested;  /* the engine said STARTTLS; its "go ahead" goes out in plaintext first */
+  gboolean           engine_told_tls;     /* tls_started() called after a STARTTLS handshake */
 };
 
 G_DEFINE_FINAL_TYPE (MscConnection, msc_connection, G_TYPE_OBJECT)
@@ -72,6 +79,7 @@ msc_connection_dispose (GObject *object)
   g_clear_handle_id (&self->timeout_source, g_source_remove);
   g_queue_clear_full (&self->writes, (GDestroyNotify) g_bytes_unref);
   g_clear_object (&self->engine);
+  g_clear_object (&self->tls);
   g_clear_object (&self->socket_connection);
   g_clear_object (&self->cancellable);
 
@@ -86,6 +94,7 @@ msc_connection_finalize (GObject *object)
   g_free (self->peer_address);
   g_free (self->client_endpoint);
   g_free (self->server_endpoint);
+  g_free (self->label);
 
   G_OBJECT_CLASS (msc_connection_parent_class)->finalize (object);
 }
@@ -109,6 +118,8 @@ msc_connection_init (MscConnection *self)
 MscConnection *
 msc_connection_new (MscLiveServer     *server,
                     const MscService  *service,
+                    const char        *label,
+                    gboolean           implicit_tls,
                     GSocketConnection *socket_connection)
 {
   g_autoptr(GSocketAddress) remote = NULL;
@@ -122,6 +133,8 @@ msc_connection_new (MscLiveServer     *server,
   self = g_object_new (MSC_TYPE_CONNECTION, NULL);
   self->server = server;
   self->service = service;
+  self->label = g_strdup (label != NULL ? label : service->name);
+  self->implicit_tls = implicit_tls;
   self->socket_connection = g_object_ref (socket_connection);
   self->id = msc_trace_next_connection (msc_live_server_get_trace (server));
 
@@ -173,6 +186,27 @@ msc_connection_get_id (MscConnection *self)
   g_return_val_if_fail (MSC_IS_CONNECTION (self), 0);
 
   return self->id;
+}
+
+/* For the engine's configuration: TLS from the first byte (465, 993, 995). */
+gboolean
+msc_connection_is_implicit_tls (MscConnection *self)
+{
+  g_return_val_if_fail (MSC_IS_CONNECTION (self), FALSE);
+
+  return self->implicit_tls;
+}
+
+/* For the engine's configuration: whether STARTTLS may be offered. */
+gboolean
+msc_connection_can_start_tls (MscConnection *self)
+{
+  X509 *certificate;
+  EVP_PKEY *key;
+
+  g_return_val_if_fail (MSC_IS_CONNECTION (self), FALSE);
+
+  return !self->implicit_tls && msc_live_server_get_identity (self->server, &certificate, &key);
 }
 
 gint64
@@ -294,6 +328,210 @@ queue_write (MscConnection *self,
                                      on_write_cb, g_object_ref (self));
 }
 
+static const char *
+tls_error_key (const GError *error)
+{
+  if (error == NULL || error->domain != MSC_TLS_ERROR)
+    return "tls.error.handshake";
+
+  switch (error->code)
+    {
+    case MSC_TLS_ERROR_CERT_UNTRUSTED:
+      return "tls.error.untrusted";
+    case MSC_TLS_ERROR_CERT_HOSTNAME:
+      return "tls.error.hostname";
+    case MSC_TLS_ERROR_CERT_EXPIRED:
+      return "tls.error.expired";
+    case MSC_TLS_ERROR_CERT_NOT_YET_VALID:
+      return "tls.error.not-yet-valid";
+    case MSC_TLS_ERROR_PROTOCOL:
+      return "tls.error.protocol";
+    default:
+      return "tls.error.handshake";
+    }
+}
+
+/* TLS events become trace events: each handshake message and alert as an
+ * arrow, each record as what an eavesdropper sees on the wire. */
+static void
+record_tls_event (MscConnection *self,
+                  MscTlsEvent   *event)
+{
+  g_autoptr(MscTraceEvent) trace = NULL;
+  gboolean sent = event->direction == MSC_TLS_DIRECTION_SENT;
+  const char *from = sent ? self->server_endpoint : self->client_endpoint;
+  const char *to = sent ? self->client_endpoint : self->server_endpoint;
+  g_autofree char *text = NULL;
+  g_autofree char *key = NULL;
+
+  switch (event->kind)
+    {
+    case MSC_TLS_EVENT_HANDSHAKE_MESSAGE:
+      trace = msc_trace_event_new (MSC_TRACE_KIND_TLS_HANDSHAKE, MSC_PROTOCOL_TLS, from, to, event->name);
+      key = g_strconcat ("tls.handshake.", event->name, NULL);
+      break;
+
+    case MSC_TLS_EVENT_ALERT:
+      text = g_strdup_printf ("Alert: %s", event->alert_text);
+      trace = msc_trace_event_new (MSC_TRACE_KIND_TLS_HANDSHAKE, MSC_PROTOCOL_TLS, from, to, text);
+      key = g_strdup ("tls.alert");
+      break;
+
+    case MSC_TLS_EVENT_RECORD:
+      /* Translators: what an eavesdropper sees: a TLS record and its size. */
+      text = g_strdup_printf (event->encrypted ? _("TLS record, %lu bytes, encrypted")
+                                               : _("TLS record, %lu bytes, readable"),
+                              (gulong) event->length);
+      trace = msc_trace_event_new (MSC_TRACE_KIND_TLS_RECORD, MSC_PROTOCOL_TLS, from, to, text);
+      key = g_strdup (event->encrypted ? "tls.record.encrypted" : "tls.record.plaintext");
+      break;
+
+    case MSC_TLS_EVENT_HANDSHAKE_DONE:
+      text = g_strdup_printf (_("Encrypted: %s, %s"), event->info->version, event->info->cipher);
+      trace = msc_trace_event_new (MSC_TRACE_KIND_NOTE, MSC_PROTOCOL_TLS,
+                                   self->server_endpoint, self->client_endpoint, text);
+      key = g_strdup ("tls.done");
+      break;
+
+    case MSC_TLS_EVENT_ERROR:
+      trace = msc_trace_event_new (MSC_TRACE_KIND_NOTE, MSC_PROTOCOL_TLS,
+                                   self->server_endpoint, self->client_endpoint, event->error->message);
+      key = g_strdup (tls_error_key (event->error));
+      break;
+
+    case MSC_TLS_EVENT_CLOSED:
+    case MSC_TLS_N_EVENT_KINDS:
+    default:
+      return;
+    }
+
+  if (event->data != NULL)
+    msc_trace_event_set_bytes (trace, event->data);
+  msc_trace_event_set_explanation_key (trace, key);
+  msc_connection_record (self, trace);
+}
+
+/* Moves what TLS produced: its events into the trace, its ciphertext onto
+ * the wire. Returns FALSE when TLS failed and the connection must end. */
+static gboolean
+pump_tls (MscConnection *self)
+{
+  g_autoptr(GBytes) ciphertext = NULL;
+  gboolean failed = FALSE;
+  MscTlsEvent *event;
+
+  while ((event = msc_tls_session_next_event (self->tls)) != NULL)
+    {
+      record_tls_event (self, event);
+      if (event->kind == MSC_TLS_EVENT_ERROR)
+        failed = TRUE;
+      msc_tls_event_free (event);
+    }
+
+  /* Sent even after a failure: it carries the alert that tells the client. */
+  while ((ciphertext = msc_tls_session_take_ciphertext (self->tls)) != NULL)
+    {
+      queue_write (self, ciphertext);
+      g_clear_pointer (&ciphertext, g_bytes_unref);
+    }
+
+  /* RFC 3207 §4.2 and its kin: after a STARTTLS handshake the engine
+   * forgets what it knew, and only then may it see decrypted bytes. */
+  if (self->starttls_requested && !self->engine_told_tls &&
+      msc_tls_session_is_handshake_done (self->tls))
+    {
+      self->engine_told_tls = TRUE;
+      self->service->tls_started (self->engine);
+    }
+
+  return !failed;
+}
+
+static void
+start_tls (MscConnection *self)
+{
+  g_autoptr(GError) error = NULL;
+  MscTlsConfig config = { .role = MSC_TLS_ROLE_SERVER };
+
+  msc_live_server_get_identity (self->server, &config.certificate, &config.key);
+  self->tls = msc_tls_session_new (&config, &error);
+  if (self->tls == NULL)
+    {
+      finish_close (self, error->message);
+      return;
+    }
+  msc_tls_session_start (self->tls);
+}
+
+/* The service calls this on the engine's STARTTLS event; the engine's
+ * "go ahead" (220, +OK, OK) is still to be written, in plaintext. */
+void
+msc_connection_start_tls (MscConnection *self)
+{
+  g_return_if_fail (MSC_IS_CONNECTION (self));
+  g_return_if_fail (self->tls == NULL);
+
+  self->starttls_requested = TRUE;
+}
+
+/* Bytes for the engine, through TLS if it is on. */
+static void
+feed_engine (MscConnection *self,
+             GBytes        *bytes)
+{
+  g_autoptr(GError) error = NULL;
+
+  self->service->set_now (self->engine, msc_connection_get_now (self));
+
+  if (self->tls != NULL)
+    {
+      g_autoptr(GBytes) plaintext = NULL;
+
+      if (!msc_tls_session_feed_ciphertext (self->tls, g_bytes_get_data (bytes, NULL),
+                                            g_bytes_get_size (bytes), &error))
+        g_debug ("Connection %u: %s", self->id, error->message);
+      g_clear_error (&error);
+      if (!pump_tls (self))
+        {
+          msc_connection_close (self);
+          return;
+        }
+
+      while ((plaintext = msc_tls_session_take_plaintext (self->tls)) != NULL)
+        {
+          if (!self->service->feed (self->engine, g_bytes_get_data (plaintext, NULL),
+                                    g_bytes_get_size (plaintext), &error))
+            g_debug ("Connection %u: %s", self->id, error->message);
+          g_clear_error (&error);
+          g_clear_pointer (&plaintext, g_bytes_unref);
+        }
+      return;
+    }
+
+  if (!self->service->feed (self->engine, g_bytes_get_data (bytes, NULL),
+                            g_bytes_get_size (bytes), &error))
+    g_debug ("Connection %u: %s", self->id, error->message);
+}
+
+/* Bytes from the engine, through TLS if it is on. */
+static void
+send_output (MscConnection *self,
+             GBytes        *output)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (self->tls == NULL)
+    {
+      queue_write (self, output);
+      return;
+    }
+
+  if (!msc_tls_session_write_plaintext (self->tls, g_bytes_get_data (output, NULL),
+                                        g_bytes_get_size (output), &error))
+    g_debug ("Connection %u: %s", self->id, error->message);
+  pump_tls (self);
+}
+
 static void
 on_read_cb (GObject      *source,
             GAsyncResult *result,
@@ -322,11 +560,7 @@ on_read_cb (GObject      *source,
       return;
     }
 
-  self->service->set_now (self->engine, msc_connection_get_now (self));
-  if (!self->service->feed (self->engine, g_bytes_get_data (bytes, NULL),
-                            g_bytes_get_size (bytes), &error))
-    g_debug ("Connection %u: %s", self->id, error->message);
-
+  feed_engine (self, bytes);
   msc_connection_pump (self);
 }
 
@@ -377,8 +611,17 @@ msc_connection_pump (MscConnection *self)
       output = self->service->take_output (self->engine);
       if (output != NULL && g_bytes_get_size (output) > 0)
         {
-          queue_write (self, output);
+          send_output (self, output);
           progressed = TRUE;
+        }
+
+      /* The "go ahead" for STARTTLS has just been queued in plaintext;
+       * everything after it is TLS. */
+      if (self->starttls_requested && self->tls == NULL)
+        {
+          start_tls (self);
+          if (self->closed)
+            return;
         }
 
       if (!progressed)
@@ -387,14 +630,23 @@ msc_connection_pump (MscConnection *self)
 
   if (self->service->is_closed (self->engine))
     {
+      /* close_notify, so the client knows nothing was cut off. */
+      if (self->tls != NULL && msc_tls_session_is_handshake_done (self->tls) &&
+          !msc_tls_session_is_closed (self->tls))
+        {
+          msc_tls_session_shutdown (self->tls);
+          pump_tls (self);
+        }
       msc_connection_close (self);
       return;
     }
 
   schedule_timeout (self);
 
+  /* During a handshake the engine waits, but TLS needs the client's bytes. */
   if (!self->reading && self->queued_bytes < MAX_QUEUED_OUTPUT &&
-      self->service->want_read (self->engine))
+      (self->service->want_read (self->engine) ||
+       (self->tls != NULL && !msc_tls_session_is_handshake_done (self->tls))))
     {
       self->reading = TRUE;
       g_input_stream_read_bytes_async (g_io_stream_get_input_stream (G_IO_STREAM (self->socket_connection)),
@@ -410,11 +662,24 @@ msc_connection_start (MscConnection *self)
   g_return_if_fail (self->engine == NULL);
 
   {
-    /* Translators: %s is a service name such as "smtp" or "submission". */
-    g_autofree char *text = g_strdup_printf (_("Connected to the %s port, unencrypted"), self->service->name);
+    g_autofree char *text = NULL;
+
+    /* Translators: %s is a service name such as "smtp", "submission" or "imaps". */
+    if (self->implicit_tls)
+      text = g_strdup_printf (_("Connected to the %s port: TLS starts at once"), self->label);
+    else
+      text = g_strdup_printf (_("Connected to the %s port, unencrypted"), self->label);
 
     record_transport (self, MSC_TRACE_KIND_CONNECT, text);
   }
+
+  if (self->implicit_tls)
+    {
+      start_tls (self);
+      if (self->closed)
+        return;
+    }
+
   self->engine = self->service->engine_new (self);
   self->service->set_now (self->engine, msc_connection_get_now (self));
   self->service->start (self->engine);

@@ -21,6 +21,8 @@ G_DECLARE_FINAL_TYPE (MscConnection, msc_connection, MSC, CONNECTION, GObject)
 
 MscConnection *msc_connection_new          (MscLiveServer     *server,
                                             const MscService  *service,
+                                            const char        *label,
+                                            gboolean           implicit_tls,
                                             GSocketConnection *socket_connection);
 void           msc_connection_start        (MscConnection     *self);
 void           msc_connection_close        (MscConnection     *self);
@@ -33,6 +35,9 @@ const char    *msc_connection_get_peer_address (MscConnection *self);
 const char    *msc_connection_get_client_endpoint (MscConnection *self);
 const char    *msc_connection_get_server_endpoint (MscConnection *self);
 guint          msc_connection_get_id       (MscConnection     *self);
+gboolean       msc_connection_is_implicit_tls (MscConnection  *self);
+gboolean       msc_connection_can_start_tls (MscConnection    *self);
+void           msc_connection_start_tls    (MscConnection     *self);
 gint64         msc_connection_get_now      (MscConnection     *self);
 /* Records EVENT in the server's trace, filling in connection and time. */
 void           msc_connection_record       (MscConnection     *self,

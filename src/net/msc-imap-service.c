@@ -22,6 +22,8 @@ engine_new (MscConnection *connection)
   MscImapServerConfig config = {
     .hostname = msc_live_server_get_hostname (server),
     .allow_insecure_auth = msc_live_server_get_insecure_auth (server),
+    .tls_active = msc_connection_is_implicit_tls (connection),
+    .tls_available = msc_connection_can_start_tls (connection),
     .autologout_usec = msc_live_server_get_idle_timeout (server),
   };
 
@@ -72,6 +74,12 @@ static gint64
 get_deadline (GObject *engine)
 {
   return msc_imap_server_get_deadline (MSC_IMAP_SERVER (engine));
+}
+
+static void
+tls_started (GObject *engine)
+{
+  msc_imap_server_tls_started (MSC_IMAP_SERVER (engine));
 }
 
 static gboolean
@@ -205,8 +213,7 @@ drain_events (GObject       *engine,
           break;
 
         case MSC_IMAP_SERVER_EVENT_STARTTLS:
-          /* Offered only once TLS is wired in (the TLS issue). */
-          g_warn_if_reached ();
+          msc_connection_start_tls (connection);
           break;
 
         case MSC_IMAP_SERVER_EVENT_AUTHENTICATED:
@@ -235,5 +242,6 @@ const MscService msc_imap_service = {
   .set_now = set_now,
   .get_deadline = get_deadline,
   .check_timeout = check_timeout,
+  .tls_started = tls_started,
   .abort = abort_session,
 };

@@ -26,6 +26,9 @@ struct _MscLiveServer
   /* Owned references */
   MscMailStore *store;
   MscTrace     *trace;
+  MscCertStore *certs;
+  X509         *certificate;
+  EVP_PKEY     *key;
   GPtrArray    *services;     /* of GSocketService */
   GHashTable   *connections;  /* set of MscConnection */
 
@@ -49,6 +52,9 @@ msc_live_server_dispose (GObject *object)
   msc_live_server_stop (self);
   g_clear_object (&self->store);
   g_clear_object (&self->trace);
+  g_clear_object (&self->certs);
+  g_clear_pointer (&self->certificate, X509_free);
+  g_clear_pointer (&self->key, EVP_PKEY_free);
 
   G_OBJECT_CLASS (msc_live_server_parent_class)->dispose (object);
 }
@@ -240,6 +246,60 @@ msc_live_server_get_n_connections (MscLiveServer *self)
   return g_hash_table_size (self->connections);
 }
 
+gboolean
+msc_live_server_enable_tls (MscLiveServer  *self,
+                            const char     *dir,
+                            GError        **error)
+{
+  /* What a client may type as the server's name: the host name, and for
+   * a mail client on this machine, localhost and the loopback address. */
+  const char *names[] = { self->hostname, "localhost", "127.0.0.1", NULL };
+  g_autoptr(MscCertStore) certs = NULL;
+  X509 *certificate = NULL;
+  EVP_PKEY *key = NULL;
+
+  g_return_val_if_fail (MSC_IS_LIVE_SERVER (self), FALSE);
+  g_return_val_if_fail (dir != NULL, FALSE);
+
+  certs = msc_cert_store_new (dir, error);
+  if (certs == NULL)
+    return FALSE;
+
+  if (!msc_cert_store_get_server_identity (certs, names, MSC_CERT_KIND_GOOD, &certificate, &key, error))
+    return FALSE;
+
+  g_clear_object (&self->certs);
+  g_clear_pointer (&self->certificate, X509_free);
+  g_clear_pointer (&self->key, EVP_PKEY_free);
+  self->certs = g_steal_pointer (&certs);
+  self->certificate = certificate;
+  self->key = key;
+
+  return TRUE;
+}
+
+MscCertStore *
+msc_live_server_get_cert_store (MscLiveServer *self)
+{
+  g_return_val_if_fail (MSC_IS_LIVE_SERVER (self), NULL);
+
+  return self->certs;
+}
+
+/* Borrowed: valid as long as the server. FALSE when TLS is not enabled. */
+gboolean
+msc_live_server_get_identity (MscLiveServer  *self,
+                              X509          **certificate,
+                              EVP_PKEY      **key)
+{
+  g_return_val_if_fail (MSC_IS_LIVE_SERVER (self), FALSE);
+
+  *certificate = self->certificate;
+  *key = self->key;
+
+  return self->certificate != NULL;
+}
+
 static gboolean
 on_incoming_cb (GSocketService    *service,
                 GSocketConnection *socket_connection,
@@ -248,9 +308,11 @@ on_incoming_cb (GSocketService    *service,
 {
   MscLiveServer *self = MSC_LIVE_SERVER (user_data);
   const MscService *protocol = g_object_get_data (G_OBJECT (service), "msc-service");
+  const char *label = g_object_get_data (G_OBJECT (service), "msc-label");
+  gboolean implicit_tls = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (service), "msc-implicit-tls"));
   MscConnection *connection;
 
-  connection = msc_connection_new (self, protocol, socket_connection);
+  connection = msc_connection_new (self, protocol, label, implicit_tls, socket_connection);
   g_hash_table_add (self->connections, connection);
   msc_connection_start (connection);
 
@@ -260,6 +322,8 @@ on_incoming_cb (GSocketService    *service,
 gboolean
 msc_live_server_listen (MscLiveServer    *self,
                         const MscService *service,
+                        const char       *label,
+                        gboolean          implicit_tls,
                         const char       *host,
                         guint16           port,
                         guint16          *bound_port,
@@ -272,7 +336,9 @@ msc_live_server_listen (MscLiveServer    *self,
 
   g_return_val_if_fail (MSC_IS_LIVE_SERVER (self), FALSE);
   g_return_val_if_fail (service != NULL, FALSE);
+  g_return_val_if_fail (label != NULL, FALSE);
   g_return_val_if_fail (host != NULL, FALSE);
+  g_return_val_if_fail (!implicit_tls || self->certificate != NULL, FALSE);
 
   inet_address = g_inet_address_new_from_string (host);
   if (inet_address == NULL)
@@ -293,6 +359,8 @@ msc_live_server_listen (MscLiveServer    *self,
     *bound_port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (effective));
 
   g_object_set_data (G_OBJECT (socket_service), "msc-service", (gpointer) service);
+  g_object_set_data_full (G_OBJECT (socket_service), "msc-label", g_strdup (label), g_free);
+  g_object_set_data (G_OBJECT (socket_service), "msc-implicit-tls", GINT_TO_POINTER (implicit_tls));
   g_signal_connect_object (socket_service, "incoming", G_CALLBACK (on_incoming_cb), self, 0);
   g_socket_service_start (socket_service);
   g_ptr_array_add (self->services, g_steal_pointer (&socket_service));

@@ -8,6 +8,7 @@
 
 #include <gio/gio.h>
 
+#include "msc-certs.h"
 #include "msc-connection.h"
 #include "msc-mail-store.h"
 #include "msc-service.h"
@@ -38,8 +39,22 @@ void           msc_live_server_set_outbound_dir    (MscLiveServer    *self,
 const char    *msc_live_server_get_outbound_dir    (MscLiveServer    *self);
 guint          msc_live_server_get_n_connections   (MscLiveServer    *self);
 
+/* Loads (or makes) the teaching CA and this server's certificate in DIR;
+ * from then on the plain ports offer STARTTLS and implicit-TLS ports work. */
+gboolean       msc_live_server_enable_tls          (MscLiveServer    *self,
+                                                    const char       *dir,
+                                                    GError          **error);
+MscCertStore  *msc_live_server_get_cert_store      (MscLiveServer    *self);
+gboolean       msc_live_server_get_identity        (MscLiveServer    *self,
+                                                    X509            **certificate,
+                                                    EVP_PKEY        **key);
+
+/* LABEL names the port in the trace ("smtps"); IMPLICIT_TLS makes the
+ * client start TLS before anything else (465, 993, 995). */
 gboolean       msc_live_server_listen              (MscLiveServer    *self,
                                                     const MscService *service,
+                                                    const char       *label,
+                                                    gboolean          implicit_tls,
                                                     const char       *host,
                                                     guint16           port,
                                                     guint16          *bound_port,

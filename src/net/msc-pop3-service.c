@@ -28,6 +28,8 @@ engine_new (MscConnection *connection)
   MscPop3ServerConfig config = {
     .hostname = msc_live_server_get_hostname (server),
     .allow_insecure_auth = msc_live_server_get_insecure_auth (server),
+    .tls_active = msc_connection_is_implicit_tls (connection),
+    .tls_available = msc_connection_can_start_tls (connection),
     /* RFC 1939 §7: the APOP timestamp must be unique per greeting. */
     .apop_pid = (guint) getpid (),
     .apop_clock = (guint64) g_get_real_time () + ++greetings,
@@ -81,6 +83,12 @@ static gint64
 get_deadline (GObject *engine)
 {
   return msc_pop3_server_get_deadline (MSC_POP3_SERVER (engine));
+}
+
+static void
+tls_started (GObject *engine)
+{
+  msc_pop3_server_tls_started (MSC_POP3_SERVER (engine));
 }
 
 static gboolean
@@ -243,8 +251,7 @@ drain_events (GObject       *engine,
           break;
 
         case MSC_POP3_SERVER_EVENT_STARTTLS:
-          /* Offered only once TLS is wired in (the TLS issue). */
-          g_warn_if_reached ();
+          msc_connection_start_tls (connection);
           break;
 
         case MSC_POP3_SERVER_EVENT_AUTHENTICATED:
@@ -271,5 +278,6 @@ const MscService msc_pop3_service = {
   .set_now = set_now,
   .get_deadline = get_deadline,
   .check_timeout = check_timeout,
+  .tls_started = tls_started,
   .abort = abort_session,
 };

@@ -40,6 +40,8 @@ typedef struct
                              gint64          now_usec);
   gint64    (*get_deadline) (GObject        *engine);
   gboolean  (*check_timeout) (GObject       *engine);
+  /* The TLS handshake the engine asked for with STARTTLS is done. */
+  void      (*tls_started)  (GObject        *engine);
   /* The connection dropped before the protocol ended it; may be NULL.
    * POP3 uses it to release the maildrop without deleting anything. */
   void      (*abort)        (GObject        *engine);

@@ -26,6 +26,8 @@ engine_new (MscConnection      *connection,
     .role = role,
     .max_message_size = msc_live_server_get_max_message_size (server),
     .allow_insecure_auth = msc_live_server_get_insecure_auth (server),
+    .tls_active = msc_connection_is_implicit_tls (connection),
+    .tls_available = msc_connection_can_start_tls (connection),
     .peer_address = msc_connection_get_peer_address (connection),
     .command_timeout_usec = idle,
     .data_timeout_usec = idle,
@@ -90,6 +92,12 @@ static gint64
 get_deadline (GObject *engine)
 {
   return msc_smtp_server_get_deadline (MSC_SMTP_SERVER (engine));
+}
+
+static void
+tls_started (GObject *engine)
+{
+  msc_smtp_server_tls_started (MSC_SMTP_SERVER (engine));
 }
 
 static gboolean
@@ -338,9 +346,7 @@ drain_events (GObject       *engine,
           break;
 
         case MSC_SMTP_SERVER_EVENT_STARTTLS:
-          /* STARTTLS is offered only once TLS is wired in (the TLS issue);
-           * until then tls_available stays FALSE and this never comes. */
-          g_warn_if_reached ();
+          msc_connection_start_tls (connection);
           break;
 
         case MSC_SMTP_SERVER_EVENT_STATE_CHANGED:
@@ -367,7 +373,8 @@ drain_events (GObject       *engine,
   .is_closed = is_closed, \
   .set_now = set_now, \
   .get_deadline = get_deadline, \
-  .check_timeout = check_timeout
+  .check_timeout = check_timeout, \
+  .tls_started = tls_started
 
 const MscService msc_smtp_mx_service = {
   .protocol = MSC_PROTOCOL_SMTP,
