@@ -8,13 +8,17 @@
 
 #include <string.h>
 #include <glib/gi18n.h>
+#include <glib/gstdio.h>
 
+#include "msc-certs.h"
 #include "msc-explain.h"
 #include "msc-i18n.h"
 #include "msc-mail-store.h"
 #include "msc-imap-server.h"
+#include "msc-openssl.h"
 #include "msc-pop3-server.h"
 #include "msc-smtp-server.h"
+#include "msc-tls-session.h"
 
 static gboolean
 has_han (const char *text)
@@ -37,7 +41,8 @@ test_table (void)
       const MscExplanation *entry = entries->pdata[i];
 
       g_assert_true (g_str_has_prefix (entry->key, "smtp.") || g_str_has_prefix (entry->key, "pop3.") ||
-                     g_str_has_prefix (entry->key, "imap."));
+                     g_str_has_prefix (entry->key, "imap.") || g_str_has_prefix (entry->key, "tls.") ||
+                     g_str_has_prefix (entry->key, "net."));
       g_assert_cmpuint (strlen (entry->title), >, 0);
       g_assert_cmpuint (strlen (entry->text), >, 40);
       g_assert_true (g_str_has_prefix (entry->rfc, "RFC "));
@@ -69,6 +74,33 @@ test_fallbacks (void)
     g_assert_cmpstr (sasl, ==, "smtp.command.sasl-response");
     g_assert_cmpstr (reply, ==, "smtp.reply.250.2.1.5");
     g_assert_cmpstr (bare, ==, "smtp.reply.354");
+  }
+
+  {
+    g_autofree char *hello = msc_explain_tls_handshake_key ("ClientHello");
+    g_autofree char *odd = msc_explain_tls_handshake_key ("SupplementalData");
+    g_autofree char *none = msc_explain_tls_handshake_key (NULL);
+    g_autofree char *ca = msc_explain_tls_alert_key ("unknown CA");
+    g_autofree char *goodbye = msc_explain_tls_alert_key ("close notify");
+    g_autofree char *rfc_name = msc_explain_tls_alert_key ("bad_record_mac");
+    g_autofree char *unnamed = msc_explain_tls_alert_key ("unknown");
+    g_autofree char *no_text = msc_explain_tls_alert_key (NULL);
+
+    g_assert_cmpstr (hello, ==, "tls.handshake.ClientHello");
+    g_assert_cmpstr (odd, ==, "tls.handshake.unknown");
+    g_assert_cmpstr (none, ==, "tls.handshake.unknown");
+    g_assert_cmpstr (ca, ==, "tls.alert.unknown_ca");
+    g_assert_cmpstr (goodbye, ==, "tls.alert.close_notify");
+    g_assert_cmpstr (rfc_name, ==, "tls.alert.bad_record_mac");
+    g_assert_cmpstr (unnamed, ==, "tls.alert");
+    g_assert_cmpstr (no_text, ==, "tls.alert");
+  }
+  g_assert_cmpstr (msc_explain_lookup ("tls.handshake.Frob")->key, ==, "tls.handshake.unknown");
+  g_assert_cmpstr (msc_explain_lookup ("tls.alert.missing_extension")->key, ==, "tls.alert");
+  {
+    g_autofree char *rfc8314 = msc_explanation_get_reference (msc_explain_lookup ("net.connect.implicit-tls"));
+
+    g_assert_cmpstr (rfc8314, ==, "RFC 8314 §3");
   }
 }
 
@@ -412,6 +444,371 @@ test_imap_server_responses_explained (void)
     }
 }
 
+/* ---- TLS: every name a session emits has its explanation ---- */
+
+/* The teaching CA for the TLS tests, in a folder of its own */
+static MscCertStore *certs;
+
+static const char * const SERVER_NAMES[] = { "mail.example.com", "localhost", "127.0.0.1", NULL };
+
+/* Every name msc-tls-session.c can give a HANDSHAKE_MESSAGE event (its
+ * table of RFC 8446 §4 and RFC 5246 §7.4 types, HelloRetryRequest and
+ * ChangeCipherSpec), those no handshake below reaches included: a
+ * HelloRetryRequest needs a client whose key share the server refuses,
+ * which MscTlsConfig cannot ask for. */
+static const char * const handshake_names[] = {
+  "HelloRequest", "ClientHello", "ServerHello", "HelloRetryRequest", "NewSessionTicket",
+  "EndOfEarlyData", "EncryptedExtensions", "Certificate", "ServerKeyExchange",
+  "CertificateRequest", "ServerHelloDone", "CertificateVerify", "ClientKeyExchange", "Finished",
+  "CertificateStatus", "KeyUpdate", "MessageHash", "ChangeCipherSpec",
+};
+
+/* The other keys the live layer and the UI use */
+static const char * const tls_keys[] = {
+  "tls.alert", "tls.record.encrypted", "tls.record.plaintext", "tls.done", "tls.error.untrusted",
+  "tls.error.hostname", "tls.error.expired", "tls.error.not-yet-valid", "tls.error.handshake",
+  "tls.error.protocol", "net.connect.plain", "net.connect.implicit-tls", "net.close",
+};
+
+typedef struct
+{
+  MscTlsSession *client;
+  MscTlsSession *server;
+  GHashTable    *keys;    /* every explanation key the events lead to */
+} TlsLink;
+
+static MscTlsSession *
+new_tls_session (MscTlsRole    role,
+                 MscTlsVersion min_version,
+                 MscTlsVersion max_version,
+                 MscCertKind   kind)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(X509) certificate = NULL;
+  g_autoptr(EVP_PKEY) key = NULL;
+  MscTlsConfig config = {
+    .role = role,
+    .min_version = min_version,
+    .max_version = max_version,
+  };
+  MscTlsSession *session;
+
+  if (role == MSC_TLS_ROLE_SERVER)
+    {
+      g_assert_true (msc_cert_store_get_server_identity (certs, SERVER_NAMES, kind,
+                                                         &certificate, &key, &error));
+      g_assert_no_error (error);
+      config.certificate = certificate;
+      config.key = key;
+    }
+  else
+    {
+      config.server_name = "mail.example.com";
+      config.ca = msc_cert_store_get_ca (certs);
+    }
+
+  session = msc_tls_session_new (&config, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (session);
+  msc_tls_session_start (session);
+
+  return session;
+}
+
+static const char *
+tls_error_key (const GError *error)
+{
+  g_assert_true (error->domain == MSC_TLS_ERROR);
+
+  switch ((MscTlsError) error->code)
+    {
+    case MSC_TLS_ERROR_CERT_UNTRUSTED:     return "tls.error.untrusted";
+    case MSC_TLS_ERROR_CERT_HOSTNAME:      return "tls.error.hostname";
+    case MSC_TLS_ERROR_CERT_EXPIRED:       return "tls.error.expired";
+    case MSC_TLS_ERROR_CERT_NOT_YET_VALID: return "tls.error.not-yet-valid";
+    case MSC_TLS_ERROR_HANDSHAKE:          return "tls.error.handshake";
+    case MSC_TLS_ERROR_PROTOCOL:           return "tls.error.protocol";
+    case MSC_TLS_ERROR_CONFIG:
+    case MSC_TLS_ERROR_CLOSED:
+    default:
+      g_error ("a session event carries %s", error->message);
+    }
+
+  return NULL;
+}
+
+/* The keys the live layer will ask for, event by event */
+static void
+collect_tls_events (TlsLink       *link,
+                    MscTlsSession *session)
+{
+  MscTlsEvent *next;
+
+  while ((next = msc_tls_session_next_event (session)) != NULL)
+    {
+      g_autoptr(MscTlsEvent) event = next;
+      char *key = NULL;
+
+      switch (event->kind)
+        {
+        case MSC_TLS_EVENT_HANDSHAKE_MESSAGE:
+          key = msc_explain_tls_handshake_key (event->name);
+          /* Never the fallback: each message of a real handshake is named */
+          if (!g_str_equal (key + strlen ("tls.handshake."), event->name))
+            g_error ("The TLS session emits %s but no explanation has that name", event->name);
+          break;
+
+        case MSC_TLS_EVENT_ALERT:
+          key = msc_explain_tls_alert_key (event->alert_text);
+          g_test_message ("alert %u “%s”: %s", event->alert_description, event->alert_text, key);
+          if (g_str_equal (key, "tls.alert"))
+            g_error ("The TLS session emits the alert “%s” but no explanation has its name",
+                     event->alert_text);
+          break;
+
+        case MSC_TLS_EVENT_RECORD:
+          key = g_strdup (event->encrypted ? "tls.record.encrypted" : "tls.record.plaintext");
+          break;
+
+        case MSC_TLS_EVENT_HANDSHAKE_DONE:
+          key = g_strdup ("tls.done");
+          break;
+
+        case MSC_TLS_EVENT_ERROR:
+          key = g_strdup (tls_error_key (event->error));
+          break;
+
+        case MSC_TLS_EVENT_CLOSED:
+          key = g_strdup (event->error != NULL ? tls_error_key (event->error) : "net.close");
+          break;
+
+        case MSC_TLS_N_EVENT_KINDS:
+        default:
+          g_assert_not_reached ();
+        }
+
+      g_hash_table_add (link->keys, key);
+    }
+}
+
+/* Moves ciphertext both ways until neither side has more to say.  A side
+ * that has ended is a closed socket: what comes for it is dropped. */
+static void
+pump_tls (TlsLink *link)
+{
+  gboolean moved;
+
+  do
+    {
+      moved = FALSE;
+      for (guint i = 0; i < 2; i++)
+        {
+          MscTlsSession *from = i == 0 ? link->client : link->server;
+          MscTlsSession *to = i == 0 ? link->server : link->client;
+          g_autoptr(GBytes) bytes = msc_tls_session_take_ciphertext (from);
+          g_autoptr(GError) error = NULL;
+
+          if (bytes == NULL)
+            continue;
+          moved = TRUE;
+          if (!msc_tls_session_is_closed (to))
+            msc_tls_session_feed_ciphertext (to, g_bytes_get_data (bytes, NULL),
+                                             g_bytes_get_size (bytes), &error);
+        }
+      collect_tls_events (link, link->client);
+      collect_tls_events (link, link->server);
+    }
+  while (moved);
+}
+
+static void
+tls_link_init (TlsLink       *link,
+               GHashTable    *keys,
+               MscTlsVersion  client_min,
+               MscTlsVersion  server_max,
+               MscCertKind    kind)
+{
+  link->keys = keys;
+  link->client = new_tls_session (MSC_TLS_ROLE_CLIENT, client_min, MSC_TLS_VERSION_DEFAULT,
+                                  MSC_CERT_KIND_GOOD);
+  link->server = new_tls_session (MSC_TLS_ROLE_SERVER, MSC_TLS_VERSION_DEFAULT, server_max, kind);
+  pump_tls (link);
+}
+
+static void
+tls_link_clear (TlsLink *link)
+{
+  g_assert_finalize_object (g_steal_pointer (&link->client));
+  g_assert_finalize_object (g_steal_pointer (&link->server));
+}
+
+static void
+tls_write (TlsLink       *link,
+           MscTlsSession *session,
+           const char    *text)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (msc_tls_session_write_plaintext (session, (const guint8 *) text, strlen (text),
+                                                  &error));
+  g_assert_no_error (error);
+  pump_tls (link);
+}
+
+/* A whole session: handshake, a command and its reply, both goodbyes */
+static void
+run_tls_session (GHashTable    *keys,
+                 MscTlsVersion  version)
+{
+  TlsLink link;
+
+  tls_link_init (&link, keys, MSC_TLS_VERSION_DEFAULT, version, MSC_CERT_KIND_GOOD);
+  g_assert_true (msc_tls_session_is_handshake_done (link.client));
+  g_assert_cmpstr (msc_tls_session_get_info (link.client)->version, ==,
+                   version == MSC_TLS_VERSION_1_3 ? "TLSv1.3" : "TLSv1.2");
+
+  tls_write (&link, link.client, "a1 CAPABILITY\r\n");
+  tls_write (&link, link.server, "* CAPABILITY IMAP4rev1\r\na1 OK done\r\n");
+  msc_tls_session_shutdown (link.client);
+  pump_tls (&link);
+  msc_tls_session_shutdown (link.server);
+  pump_tls (&link);
+  g_assert_true (msc_tls_session_is_closed (link.client));
+  g_assert_true (msc_tls_session_is_closed (link.server));
+
+  tls_link_clear (&link);
+}
+
+/* A handshake that fails: a certificate the client refuses, or no TLS
+ * version in common */
+static void
+run_tls_failure (GHashTable    *keys,
+                 MscTlsVersion  client_min,
+                 MscTlsVersion  server_max,
+                 MscCertKind    kind)
+{
+  TlsLink link;
+
+  tls_link_init (&link, keys, client_min, server_max, kind);
+  g_assert_false (msc_tls_session_is_handshake_done (link.client));
+  g_assert_true (msc_tls_session_is_closed (link.client));
+  g_assert_true (msc_tls_session_is_closed (link.server));
+  tls_link_clear (&link);
+}
+
+/* A record changed on the way: the receiver sends bad_record_mac */
+static void
+run_tls_tampering (GHashTable *keys)
+{
+  g_autoptr(GBytes) record = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree guint8 *bytes = NULL;
+  gsize len;
+  TlsLink link;
+
+  tls_link_init (&link, keys, MSC_TLS_VERSION_DEFAULT, MSC_TLS_VERSION_DEFAULT, MSC_CERT_KIND_GOOD);
+  g_assert_true (msc_tls_session_write_plaintext (link.client, (const guint8 *) "a1 NOOP\r\n", 9,
+                                                  &error));
+  g_assert_no_error (error);
+  record = msc_tls_session_take_ciphertext (link.client);
+  bytes = g_bytes_unref_to_data (g_steal_pointer (&record), &len);
+  bytes[len - 1] ^= 0x01;
+  g_assert_false (msc_tls_session_feed_ciphertext (link.server, bytes, len, &error));
+  g_assert_error (error, MSC_TLS_ERROR, MSC_TLS_ERROR_PROTOCOL);
+  pump_tls (&link);
+  tls_link_clear (&link);
+}
+
+static void
+test_tls_session_names (void)
+{
+  g_autoptr(GHashTable) keys = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  static const char * const expected[] = {
+    /* TLS 1.3 */
+    "tls.handshake.ClientHello", "tls.handshake.ServerHello", "tls.handshake.EncryptedExtensions",
+    "tls.handshake.Certificate", "tls.handshake.CertificateVerify", "tls.handshake.Finished",
+    "tls.handshake.NewSessionTicket", "tls.handshake.ChangeCipherSpec",
+    /* TLS 1.2 */
+    "tls.handshake.ServerKeyExchange", "tls.handshake.ServerHelloDone",
+    "tls.handshake.ClientKeyExchange",
+    /* Ends and failures */
+    "tls.alert.close_notify", "tls.alert.unknown_ca", "tls.alert.bad_certificate",
+    "tls.alert.certificate_expired", "tls.alert.protocol_version", "tls.alert.bad_record_mac",
+    "tls.record.plaintext", "tls.record.encrypted", "tls.done", "net.close",
+    "tls.error.untrusted", "tls.error.hostname", "tls.error.expired", "tls.error.not-yet-valid",
+    "tls.error.handshake", "tls.error.protocol",
+  };
+  GHashTableIter iter;
+  gpointer key;
+
+  run_tls_session (keys, MSC_TLS_VERSION_1_3);
+  run_tls_session (keys, MSC_TLS_VERSION_1_2);
+  for (MscCertKind kind = MSC_CERT_KIND_SELF_SIGNED; kind < MSC_CERT_N_KINDS; kind++)
+    run_tls_failure (keys, MSC_TLS_VERSION_DEFAULT, MSC_TLS_VERSION_DEFAULT, kind);
+  run_tls_failure (keys, MSC_TLS_VERSION_1_3, MSC_TLS_VERSION_1_2, MSC_CERT_KIND_GOOD);
+  run_tls_tampering (keys);
+
+  g_hash_table_iter_init (&iter, keys);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    {
+      g_test_message ("key %s", (const char *) key);
+      if (msc_explain_lookup_exact (key) == NULL)
+        g_error ("A TLS session leads to %s but no explanation has that key", (const char *) key);
+    }
+
+  for (guint i = 0; i < G_N_ELEMENTS (expected); i++)
+    if (!g_hash_table_contains (keys, expected[i]))
+      g_error ("the sessions did not reach %s", expected[i]);
+}
+
+/* The names no session above reached, and the alert names OpenSSL words */
+static void
+test_tls_names (void)
+{
+  g_autoptr(GPtrArray) entries = msc_explain_list_all ();
+  g_autoptr(GHashTable) reachable = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+
+  for (guint i = 0; i < G_N_ELEMENTS (handshake_names); i++)
+    {
+      g_autofree char *key = msc_explain_tls_handshake_key (handshake_names[i]);
+
+      g_assert_true (g_str_has_suffix (key, handshake_names[i]));
+      g_assert_nonnull (msc_explain_lookup_exact (key));
+    }
+  g_assert_nonnull (msc_explain_lookup_exact ("tls.handshake.unknown"));
+
+  for (guint i = 0; i < G_N_ELEMENTS (tls_keys); i++)
+    if (msc_explain_lookup_exact (tls_keys[i]) == NULL)
+      g_error ("no explanation for %s", tls_keys[i]);
+
+  /* Each alert entry is one OpenSSL can name, so none is unreachable by a
+   * typing mistake in its key. */
+  for (int code = 0; code < 256; code++)
+    g_hash_table_add (reachable, msc_explain_tls_alert_key (SSL_alert_desc_string_long (code)));
+  for (guint i = 0; i < entries->len; i++)
+    {
+      const MscExplanation *entry = entries->pdata[i];
+
+      if (g_str_has_prefix (entry->key, "tls.alert.") && !g_hash_table_contains (reachable, entry->key))
+        g_error ("%s is not the name of an alert", entry->key);
+    }
+}
+
+static void
+remove_dir (const char *path)
+{
+  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
+  const char *name;
+
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *child = g_build_filename (path, name, NULL);
+
+      g_remove (child);
+    }
+  g_rmdir (path);
+}
+
 /* Run with LANGUAGE=zh_CN: every explanation reads in Chinese. */
 static void
 test_chinese (void)
@@ -446,15 +843,31 @@ int
 main (int   argc,
       char *argv[])
 {
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = NULL;
+  int status;
+
   msc_i18n_init ();
   g_test_init (&argc, &argv, NULL);
+
+  dir = g_dir_make_tmp ("msc-explain-XXXXXX", &error);
+  g_assert_no_error (error);
+  certs = msc_cert_store_new (dir, &error);
+  g_assert_no_error (error);
 
   g_test_add_func ("/msc/explain/table", test_table);
   g_test_add_func ("/msc/explain/fallbacks", test_fallbacks);
   g_test_add_func ("/msc/explain/smtp-server-replies", test_smtp_server_replies_explained);
   g_test_add_func ("/msc/explain/pop3-server-replies", test_pop3_server_replies_explained);
   g_test_add_func ("/msc/explain/imap-server-responses", test_imap_server_responses_explained);
+  g_test_add_func ("/msc/explain/tls-session", test_tls_session_names);
+  g_test_add_func ("/msc/explain/tls-names", test_tls_names);
   g_test_add_func ("/msc/explain/chinese", test_chinese);
 
-  return g_test_run ();
+  status = g_test_run ();
+
+  g_assert_finalize_object (g_steal_pointer (&certs));
+  remove_dir (dir);
+
+  return status;
 }

@@ -20,6 +20,7 @@ static const struct {
   { msc_explain_smtp_entries, &msc_explain_smtp_n_entries },
   { msc_explain_pop3_entries, &msc_explain_pop3_n_entries },
   { msc_explain_imap_entries, &msc_explain_imap_n_entries },
+  { msc_explain_tls_entries, &msc_explain_tls_n_entries },
 };
 
 static GHashTable *
@@ -97,6 +98,12 @@ msc_explain_lookup (const char *key)
 
   if (g_str_has_prefix (key, "pop3.reply.err.") || g_str_has_prefix (key, "pop3.reply.code."))
     return msc_explain_lookup_exact ("pop3.reply.err");
+
+  if (g_str_has_prefix (key, "tls.handshake."))
+    return msc_explain_lookup_exact ("tls.handshake.unknown");
+
+  if (g_str_has_prefix (key, "tls.alert."))
+    return msc_explain_lookup_exact ("tls.alert");
 
   return NULL;
 }
@@ -265,4 +272,44 @@ msc_explain_imap_response_key (gboolean    tagged,
   upper = g_ascii_strup (name != NULL ? name : "BAD", -1);
 
   return g_strconcat (tagged ? "imap.tagged." : "imap.untagged.", upper, NULL);
+}
+
+/* @name: an MscTlsEvent's name for a HANDSHAKE_MESSAGE ("ClientHello",
+ * "ChangeCipherSpec"), case as RFC 8446 writes it. */
+char *
+msc_explain_tls_handshake_key (const char *name)
+{
+  g_autofree char *key = NULL;
+
+  if (name == NULL || *name == '\0')
+    return g_strdup ("tls.handshake.unknown");
+
+  key = g_strconcat ("tls.handshake.", name, NULL);
+  if (msc_explain_lookup_exact (key) == NULL)
+    return g_strdup ("tls.handshake.unknown");
+
+  return g_steal_pointer (&key);
+}
+
+/* @description: an ALERT event's alert_text as OpenSSL words it ("unknown
+ * CA", "close notify", "unexpected_message") or the RFC 8446 §6 name
+ * ("unknown_ca"); both come down to the RFC name.  An alert without an
+ * entry of its own (OpenSSL says "unknown" for the codes it has no words
+ * for) gets the general one. */
+char *
+msc_explain_tls_alert_key (const char *description)
+{
+  g_autofree char *name = NULL;
+  g_autofree char *key = NULL;
+
+  if (description == NULL || *description == '\0')
+    return g_strdup ("tls.alert");
+
+  name = g_ascii_strdown (description, -1);
+  g_strdelimit (name, " -", '_');
+  key = g_strconcat ("tls.alert.", name, NULL);
+  if (msc_explain_lookup_exact (key) == NULL)
+    return g_strdup ("tls.alert");
+
+  return g_steal_pointer (&key);
 }

@@ -25,6 +25,11 @@ G_BEGIN_DECLS
  *   imap.tagged.NO            a tagged response without one
  *   imap.untagged.EXISTS      an untagged response, by its name
  *   imap.continuation
+ *   tls.handshake.ClientHello a TLS handshake message, by its MscTlsEvent name
+ *   tls.alert.unknown_ca      a TLS alert, by its RFC 8446 §6 name; tls.alert
+ *                             the fallback
+ *   tls.record.encrypted, tls.done, tls.error.untrusted …
+ *   net.connect.plain, net.connect.implicit-tls, net.close
  */
 typedef struct
 {
@@ -58,6 +63,8 @@ char                 *msc_explain_imap_response_key (gboolean              tagge
                                                      gboolean              continuation,
                                                      const char           *name,
                                                      const char           *code);
+char                 *msc_explain_tls_handshake_key (const char           *name);
+char                 *msc_explain_tls_alert_key     (const char           *description);
 
 /* The per-protocol tables, for msc-explain.c. */
 extern const MscExplanation msc_explain_smtp_entries[];
@@ -66,5 +73,7 @@ extern const MscExplanation msc_explain_pop3_entries[];
 extern const gsize          msc_explain_pop3_n_entries;
 extern const MscExplanation msc_explain_imap_entries[];
 extern const gsize          msc_explain_imap_n_entries;
+extern const MscExplanation msc_explain_tls_entries[];
+extern const gsize          msc_explain_tls_n_entries;
 
 G_END_DECLS

@@ -235,11 +235,18 @@ record_transport (MscConnection *self,
   g_autoptr(MscTraceEvent) event = NULL;
 
   if (kind == MSC_TRACE_KIND_CONNECT)
-    event = msc_trace_event_new (kind, self->service->protocol,
-                                 self->client_endpoint, self->server_endpoint, text);
+    {
+      event = msc_trace_event_new (kind, self->service->protocol,
+                                   self->client_endpoint, self->server_endpoint, text);
+      msc_trace_event_set_explanation_key (event, self->implicit_tls ? "net.connect.implicit-tls"
+                                                                     : "net.connect.plain");
+    }
   else
-    event = msc_trace_event_new (kind, self->service->protocol,
-                                 self->server_endpoint, self->client_endpoint, text);
+    {
+      event = msc_trace_event_new (kind, self->service->protocol,
+                                   self->server_endpoint, self->client_endpoint, text);
+      msc_trace_event_set_explanation_key (event, "net.close");
+    }
   msc_connection_record (self, event);
 }
 
@@ -368,13 +375,13 @@ record_tls_event (MscConnection *self,
     {
     case MSC_TLS_EVENT_HANDSHAKE_MESSAGE:
       trace = msc_trace_event_new (MSC_TRACE_KIND_TLS_HANDSHAKE, MSC_PROTOCOL_TLS, from, to, event->name);
-      key = g_strconcat ("tls.handshake.", event->name, NULL);
+      key = msc_explain_tls_handshake_key (event->name);
       break;
 
     case MSC_TLS_EVENT_ALERT:
       text = g_strdup_printf ("Alert: %s", event->alert_text);
       trace = msc_trace_event_new (MSC_TRACE_KIND_TLS_HANDSHAKE, MSC_PROTOCOL_TLS, from, to, text);
-      key = g_strdup ("tls.alert");
+      key = msc_explain_tls_alert_key (event->alert_text);
       break;
 
     case MSC_TLS_EVENT_RECORD:
