@@ -180,6 +180,25 @@ msc_test_run_client (const char *script,
 }
 
 char *
+msc_test_run_curl (const char *url)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *err = NULL;
+  char *out = NULL;
+  int status;
+  const char *argv[] = { "curl", "--silent", "--show-error", "--max-time", "20",
+                         "--user", "alice@example.com:alice-secret", url, NULL };
+
+  g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL,
+                &out, &err, &status, &error);
+  g_assert_no_error (error);
+  if (!g_spawn_check_wait_status (status, NULL))
+    g_error ("curl %s failed: %s", url, err);
+
+  return out;
+}
+
+char *
 msc_test_write_file (const char *dir,
                      const char *name,
                      const char *text)

@@ -29,6 +29,9 @@ void           msc_test_run_client        (const char         *script,
                                            const char         *scenario,
                                            ...) G_GNUC_NULL_TERMINATED;
 
+/* curl URL as alice@example.com; returns what curl printed. */
+char          *msc_test_run_curl          (const char         *url);
+
 char          *msc_test_write_file        (const char         *dir,
                                            const char         *name,
                                            const char         *text);

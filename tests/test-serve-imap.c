@@ -119,34 +119,15 @@ test_bad_input (Fixture       *fixture,
             "SUBJECT", "销售数据", "1", NULL);
 }
 
-static char *
-run_curl (const char *url)
-{
-  g_autoptr(GError) error = NULL;
-  g_autofree char *err = NULL;
-  char *out = NULL;
-  int status;
-  const char *argv[] = { "curl", "--silent", "--show-error", "--max-time", "20",
-                         "--user", "alice@example.com:alice-secret", url, NULL };
-
-  g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL,
-                &out, &err, &status, &error);
-  g_assert_no_error (error);
-  if (!g_spawn_check_wait_status (status, NULL))
-    g_error ("curl %s failed: %s", url, err);
-
-  return out;
-}
-
 static void
 test_curl (Fixture       *fixture,
            gconstpointer  user_data)
 {
   g_autofree char *list_url = g_strdup_printf ("imap://127.0.0.1:%s/", fixture->imap_port);
-  g_autofree char *listing = run_curl (list_url);
+  g_autofree char *listing = msc_test_run_curl (list_url);
   g_autoptr(GPtrArray) stored = msc_test_read_maildir (fixture->store, "example.com/alice");
   g_autofree char *url = g_strdup_printf ("imap://127.0.0.1:%s/INBOX;UID=1", fixture->imap_port);
-  g_autofree char *message = run_curl (url);
+  g_autofree char *message = msc_test_run_curl (url);
   gboolean found = FALSE;
 
   g_assert_nonnull (strstr (listing, "INBOX"));
