@@ -13,6 +13,7 @@
 #include <glib/gi18n.h>
 
 #include "msc-line-reader.h"
+#include "msc-smtp-address.h"
 #include "msc-smtp-client.h"
 #include "msc-wire.h"
 
@@ -518,144 +519,14 @@ unexpected_reply (MscSmtpClient *self,
 
 /* ---- Envelope (RFC 5321 §4.1.2, extended by RFC 6531 §3.3) ---- */
 
-static gboolean
-is_utf8_non_ascii (char c)
-{
-  return (guchar) c >= 0x80;
-}
-
-static gboolean
-is_atext (char c)
-{
-  return g_ascii_isalnum (c) ||
-         (c != '\0' && strchr ("!#$%&'*+-/=?^_`{|}~", c) != NULL) ||
-         is_utf8_non_ascii (c);
-}
-
-static gboolean
-skip_domain (const char **pp)
-{
-  const char *p = *pp;
-
-  for (;;)
-    {
-      const char *label = p;
-
-      while (g_ascii_isalnum (*p) || *p == '-' || is_utf8_non_ascii (*p))
-        p++;
-
-      if (p == label || *label == '-' || p[-1] == '-')
-        return FALSE;
-      if (*p != '.')
-        break;
-      p++;
-    }
-
-  *pp = p;
-  return TRUE;
-}
-
-static gboolean
-skip_address_literal (const char **pp)
-{
-  const char *p = *pp;
-
-  if (*p++ != '[' || *p == ']')
-    return FALSE;
-  while ((*p >= 33 && *p <= 90) || (*p >= 94 && *p <= 126))
-    p++;
-  if (*p++ != ']')
-    return FALSE;
-
-  *pp = p;
-  return TRUE;
-}
-
-static gboolean
-skip_local_part (const char **pp)
-{
-  const char *p = *pp;
-
-  if (*p == '"')
-    {
-      for (p++; *p != '"'; p++)
-        {
-          if (*p == '\\' && p[1] >= 32 && p[1] <= 126)
-            p++;
-          else if (!((*p >= 32 && *p <= 33) || (*p >= 35 && *p <= 91) ||
-                     (*p >= 93 && *p <= 126) || is_utf8_non_ascii (*p)))
-            return FALSE;
-        }
-      p++;
-    }
-  else
-    {
-      for (;;)
-        {
-          const char *atom = p;
-
-          while (is_atext (*p))
-            p++;
-          if (p == atom)
-            return FALSE;
-          if (*p != '.')
-            break;
-          p++;
-        }
-    }
-
-  *pp = p;
-  return TRUE;
-}
-
-/* Strict, because the address goes between <> on a command line: a user
- * typing "a@b.example> NOTIFY=NEVER" or a CR must not reach the wire. */
-static gboolean
-is_valid_mailbox (const char *address,
-                  gboolean    allow_postmaster)
-{
-  const char *p = address;
-
-  if (!g_utf8_validate (address, -1, NULL) || !skip_local_part (&p))
-    return FALSE;
-
-  /* RFC 5321 §4.1.1.3: only <Postmaster> may come without a domain. */
-  if (*p == '\0')
-    return allow_postmaster && g_ascii_strcasecmp (address, "postmaster") == 0;
-
-  if (*p++ != '@')
-    return FALSE;
-  if (!(*p == '[' ? skip_address_literal (&p) : skip_domain (&p)))
-    return FALSE;
-
-  return *p == '\0';
-}
-
-/* RFC 6531 §3.7.1: the EHLO argument is ASCII, or an address literal. */
-static gboolean
-is_valid_helo (const char *name)
-{
-  const char *p = name;
-
-  if (*p == '[')
-    return skip_address_literal (&p) && *p == '\0';
-
-  for (; *p != '\0'; p++)
-    {
-      if (!g_ascii_isalnum (*p) && *p != '-' && *p != '.' && *p != '_')
-        return FALSE;
-    }
-
-  return p != name;
-}
-
 static void
 check_address (MscSmtpClient *self,
                const char    *address,
                gboolean       allow_null,
                gboolean       allow_postmaster)
 {
-  if (!(allow_null && *address == '\0') && !is_valid_mailbox (address, allow_postmaster) &&
+  if (!(allow_null && *address == '\0') &&
+      !msc_smtp_address_is_valid_mailbox (address, allow_postmaster) &&
       self->invalid_address == NULL)
     self->invalid_address = g_strdup (address);
 
@@ -1826,7 +1697,7 @@ msc_smtp_client_new (const MscSmtpClientConfig *config)
   gint64 command_timeout;
 
   g_return_val_if_fail (config != NULL, NULL);
-  g_return_val_if_fail (config->hostname != NULL && is_valid_helo (config->hostname), NULL);
+  g_return_val_if_fail (config->hostname != NULL && msc_smtp_address_is_valid_helo (config->hostname), NULL);
   g_return_val_if_fail (config->role == MSC_SMTP_CLIENT_ROLE_SUBMIT ||
                         config->role == MSC_SMTP_CLIENT_ROLE_RELAY, NULL);
   g_return_val_if_fail (config->tls_mode <= MSC_SMTP_CLIENT_TLS_IMPLICIT, NULL);

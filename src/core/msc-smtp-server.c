@@ -14,6 +14,7 @@
 #include <glib/gi18n.h>
 
 #include "msc-line-reader.h"
+#include "msc-smtp-address.h"
 #include "msc-smtp-server.h"
 #include "msc-wire.h"
 
@@ -364,101 +365,6 @@ path_clear (Path *path)
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Path, path_clear)
 
-static gboolean
-is_utf8_non_ascii (char c)
-{
-  return (guchar) c >= 0x80;
-}
-
-static gboolean
-is_atext (char c)
-{
-  return g_ascii_isalnum (c) ||
-         (c != '\0' && strchr ("!#$%&'*+-/=?^_`{|}~", c) != NULL) ||
-         is_utf8_non_ascii (c);
-}
-
-/* sub-domain *("." sub-domain), sub-domain = Let-dig [Ldh-str] / U-label */
-static gboolean
-parse_domain (const char **pp)
-{
-  const char *p = *pp;
-
-  for (;;)
-    {
-      const char *label = p;
-
-      while (g_ascii_isalnum (*p) || *p == '-' || is_utf8_non_ascii (*p))
-        p++;
-
-      if (p == label || *label == '-' || p[-1] == '-')
-        return FALSE;
-      if (*p != '.')
-        break;
-      p++;
-    }
-
-  *pp = p;
-  return TRUE;
-}
-
-/* "[" 1*dcontent "]": IPv4, "IPv6:…" or a General-address-literal; what
- * is inside is the directory's business. */
-static gboolean
-parse_address_literal (const char **pp)
-{
-  const char *p = *pp;
-
-  if (*p++ != '[')
-    return FALSE;
-  if (*p == ']')
-    return FALSE;
-  while ((*p >= 33 && *p <= 90) || (*p >= 94 && *p <= 126))
-    p++;
-  if (*p++ != ']')
-    return FALSE;
-
-  *pp = p;
-  return TRUE;
-}
-
-static gboolean
-parse_local_part (const char **pp)
-{
-  const char *p = *pp;
-
-  if (*p == '"')
-    {
-      for (p++; *p != '"'; p++)
-        {
-          if (*p == '\\' && p[1] >= 32 && p[1] <= 126)
-            p++;
-          else if (!((*p >= 32 && *p <= 33) || (*p >= 35 && *p <= 91) ||
-                     (*p >= 93 && *p <= 126) || is_utf8_non_ascii (*p)))
-            return FALSE;
-        }
-      p++;
-    }
-  else
-    {
-      for (;;)
-        {
-          const char *atom = p;
-
-          while (is_atext (*p))
-            p++;
-          if (p == atom)
-            return FALSE;
-          if (*p != '.')
-            break;
-          p++;
-        }
-    }
-
-  *pp = p;
-  return TRUE;
-}
-
 /* Path = "<" [ A-d-l ":" ] Mailbox ">".  A source route is accepted and
  * ignored (RFC 5321 §4.1.1.3 and appendix C).  The line was checked for
  * valid UTF-8 already. */
@@ -486,7 +392,7 @@ parse_path (const char **pp,
     {
       for (;;)
         {
-          if (*p++ != '@' || !parse_domain (&p))
+          if (*p++ != '@' || !msc_smtp_address_skip_domain (&p))
             return FALSE;
           if (*p == ':')
             break;
@@ -497,21 +403,8 @@ parse_path (const char **pp,
     }
 
   start = p;
-  if (!parse_local_part (&p))
+  if (!msc_smtp_address_skip_mailbox (&p, allow_postmaster, &at))
     return FALSE;
-
-  if (*p == '@')
-    {
-      at = p++;
-      if (!(*p == '[' ? parse_address_literal (&p) : parse_domain (&p)))
-        return FALSE;
-    }
-  else if (!allow_postmaster || (gsize) (p - start) != strlen ("postmaster") ||
-           g_ascii_strncasecmp (start, "postmaster", p - start) != 0)
-    {
-      /* RFC 5321 §4.1.1.3: only <Postmaster> may come without a domain. */
-      return FALSE;
-    }
 
   if (*p != '>')
     return FALSE;
@@ -523,28 +416,6 @@ parse_path (const char **pp,
   *pp = p + 1;
 
   return TRUE;
-}
-
-/* RFC 6531 §3.7.1: the EHLO argument is ASCII (LDH labels or A-labels),
- * or an address literal.  Labels are not checked further: real clients
- * send bare host names (and Windows ones with '_'), and RFC 5321 §4.1.4
- * forbids refusing a session over a doubtful name.  What matters is that
- * it cannot break the Received field it goes into. */
-static gboolean
-is_valid_helo (const char *name)
-{
-  const char *p = name;
-
-  if (*p == '[')
-    return parse_address_literal (&p) && *p == '\0';
-
-  for (; *p != '\0'; p++)
-    {
-      if (!g_ascii_isalnum (*p) && *p != '-' && *p != '.' && *p != '_')
-        return FALSE;
-    }
-
-  return p != name;
 }
 
 static const char *
@@ -711,7 +582,7 @@ cmd_greet (MscSmtpServer *self,
       reject (self, 501, "5.5.4", esmtp ? "Syntax: EHLO hostname" : "Syntax: HELO hostname");
       return;
     }
-  if (!is_valid_helo (args))
+  if (!msc_smtp_address_is_valid_helo (args))
     {
       reject (self, 501, "5.5.2", "Invalid domain name");
       return;
@@ -779,7 +650,7 @@ is_esmtp_value (const char *value)
 
   for (const char *p = value; *p != '\0'; p++)
     {
-      if (!((*p >= 33 && *p <= 60) || (*p >= 62 && *p <= 126) || is_utf8_non_ascii (*p)))
+      if (!((*p >= 33 && *p <= 60) || (*p >= 62 && *p <= 126) || msc_smtp_address_is_utf8_non_ascii (*p)))
         return FALSE;
     }
 
