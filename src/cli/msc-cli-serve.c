@@ -321,11 +321,13 @@ msc_cli_serve (int    argc,
   if (show_trace)
     msc_cli_print_trace_as_it_grows (msc_live_server_get_trace (server));
 
-  g_print ("ready\n");
-
+  /* The handlers go in before "ready": a script that reads "ready" and
+   * stops the server at once must get a clean stop, not a killed process. */
   loop = g_main_loop_new (NULL, FALSE);
   g_unix_signal_add (SIGINT, on_signal_cb, loop);
   g_unix_signal_add (SIGTERM, on_signal_cb, loop);
+
+  g_print ("ready\n");
   g_main_loop_run (loop);
 
   msc_live_server_stop (server);
