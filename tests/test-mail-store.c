@@ -529,6 +529,42 @@ test_append (Fixture       *f,
   g_assert_error (error, MSC_MAIL_STORE_ERROR, MSC_MAIL_STORE_ERROR_NO_SUCH_ACCOUNT);
 }
 
+/* A lesson delivers on its virtual clock: the INBOX must show that time,
+ * not the machine's, and keep it across a reopen. */
+static void
+test_deliver_at (Fixture       *f,
+                 gconstpointer  data)
+{
+  g_autoptr (MscMailbox) inbox = NULL;
+  g_autoptr (GDateTime) date = g_date_time_new_utc (2001, 9, 9, 1, 46, 40);
+  g_autoptr (GBytes) bytes = bytes_from_string ("Subject: then\r\n\r\nbody\r\n");
+  g_autoptr (GError) error = NULL;
+  gint64 before = g_get_real_time () / G_USEC_PER_SEC;
+  MscMessage *message;
+
+  g_assert_cmpuint (msc_mail_store_deliver_at (f->store, ALICE, bytes, date, &error), ==, 1);
+  g_assert_no_error (error);
+  /* NULL is now, as with msc_mail_store_deliver(). */
+  g_assert_cmpuint (msc_mail_store_deliver_at (f->store, ALICE, bytes, NULL, &error), ==, 2);
+  g_assert_no_error (error);
+  g_assert_cmpuint (msc_mail_store_deliver_at (f->store, "nobody@example.com", bytes, date, &error), ==, 0);
+  g_assert_error (error, MSC_MAIL_STORE_ERROR, MSC_MAIL_STORE_ERROR_NO_SUCH_ACCOUNT);
+
+  reopen_store (f);
+  inbox = get_mailbox (f, ALICE, "INBOX");
+  g_assert_cmpuint (msc_mailbox_get_n_messages (inbox), ==, 2);
+
+  message = msc_mailbox_lookup_uid (inbox, 1);
+  g_assert_nonnull (message);
+  g_assert_true (g_bytes_equal (msc_message_get_data (message), bytes));
+  g_assert_cmpint (g_date_time_to_unix (msc_message_get_internal_date (message)), ==, 1000000000);
+  g_assert_cmpint (msc_message_get_flags (message), ==, 0);
+
+  message = msc_mailbox_lookup_uid (inbox, 2);
+  g_assert_nonnull (message);
+  g_assert_cmpint (g_date_time_to_unix (msc_message_get_internal_date (message)), >=, before);
+}
+
 static int
 compare_strings (gconstpointer a,
                  gconstpointer b)
@@ -1398,6 +1434,7 @@ add_tests (const char *backend)
     { "accounts", test_accounts },
     { "bad-input", test_bad_input },
     { "append", test_append },
+    { "deliver-at", test_deliver_at },
     { "testdata", test_testdata },
     { "flags", test_flags },
     { "too-many-keywords", test_too_many_keywords },

@@ -1935,7 +1935,7 @@ msc_mail_store_append (MscMailStore        *self,
  * @address: a recipient, any case
  * @data: the message as the SMTP server received it
  *
- * Final delivery: appends to the account's INBOX with no flags.
+ * Final delivery now: msc_mail_store_deliver_at() with the real clock.
  *
  * Returns: the UID in INBOX, or 0 with @error set
  */
@@ -1944,6 +1944,28 @@ msc_mail_store_deliver (MscMailStore  *self,
                         const char    *address,
                         GBytes        *data,
                         GError       **error)
+{
+  return msc_mail_store_deliver_at (self, address, data, NULL, error);
+}
+
+/**
+ * msc_mail_store_deliver_at:
+ * @address: a recipient, any case
+ * @data: the message as the SMTP server received it
+ * @internal_date: (nullable): when it arrived, %NULL for now
+ *
+ * Final delivery: appends to the account's INBOX with no flags.  The
+ * server passes its own idea of "now", which in a lesson is the virtual
+ * clock: a replayed lesson then stores the same dates.
+ *
+ * Returns: the UID in INBOX, or 0 with @error set
+ */
+guint32
+msc_mail_store_deliver_at (MscMailStore  *self,
+                           const char    *address,
+                           GBytes        *data,
+                           GDateTime     *internal_date,
+                           GError       **error)
 {
   MscMailbox *inbox;
   Account *account;
@@ -1960,7 +1982,7 @@ msc_mail_store_deliver (MscMailStore  *self,
   g_assert (inbox != NULL);
 
   return msc_mail_store_append (self, inbox, data, MSC_MESSAGE_FLAG_NONE,
-                                NULL, NULL, error);
+                                NULL, internal_date, error);
 }
 
 static char **

@@ -140,6 +140,11 @@ guint32          msc_mail_store_deliver                 (MscMailStore        *se
                                                          const char          *address,
                                                          GBytes              *data,
                                                          GError             **error);
+guint32          msc_mail_store_deliver_at              (MscMailStore        *self,
+                                                         const char          *address,
+                                                         GBytes              *data,
+                                                         GDateTime           *internal_date,
+                                                         GError             **error);
 gboolean         msc_mail_store_update_flags            (MscMailStore        *self,
                                                          MscMailbox          *mailbox,
                                                          const guint32       *uids,

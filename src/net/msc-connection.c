@@ -8,12 +8,13 @@
 
 #include "config.h"
 
+#include <unistd.h>
 #include <glib/gi18n.h>
 
 #include "msc-connection.h"
-#include "msc-explain.h"
 #include "msc-live-server.h"
 #include "msc-tls-session.h"
+#include "msc-tls-trace.h"
 
 #define READ_SIZE 16384
 /* A client that sends commands but never reads the replies must not make
@@ -50,7 +51,11 @@ struct _MscConnection
   gboolean           engine_told_tls;     /* tls_started() called after a STARTTLS handshake */
 };
 
-G_DEFINE_FINAL_TYPE (MscConnection, msc_connection, G_TYPE_OBJECT)
+static void msc_connection_service_host_init (MscServiceHostInterface *iface);
+
+G_DEFINE_FINAL_TYPE_WITH_CODE (MscConnection, msc_connection, G_TYPE_OBJECT,
+                               G_IMPLEMENT_INTERFACE (MSC_TYPE_SERVICE_HOST,
+                                                      msc_connection_service_host_init))
 
 
 static char *
@@ -148,38 +153,6 @@ msc_connection_new (MscLiveServer     *server,
   return self;
 }
 
-MscLiveServer *
-msc_connection_get_server (MscConnection *self)
-{
-  g_return_val_if_fail (MSC_IS_CONNECTION (self), NULL);
-
-  return self->server;
-}
-
-const char *
-msc_connection_get_peer_address (MscConnection *self)
-{
-  g_return_val_if_fail (MSC_IS_CONNECTION (self), NULL);
-
-  return self->peer_address;
-}
-
-const char *
-msc_connection_get_client_endpoint (MscConnection *self)
-{
-  g_return_val_if_fail (MSC_IS_CONNECTION (self), NULL);
-
-  return self->client_endpoint;
-}
-
-const char *
-msc_connection_get_server_endpoint (MscConnection *self)
-{
-  g_return_val_if_fail (MSC_IS_CONNECTION (self), NULL);
-
-  return self->server_endpoint;
-}
-
 guint
 msc_connection_get_id (MscConnection *self)
 {
@@ -188,44 +161,126 @@ msc_connection_get_id (MscConnection *self)
   return self->id;
 }
 
-/* For the engine's configuration: TLS from the first byte (465, 993, 995). */
-gboolean
-msc_connection_is_implicit_tls (MscConnection *self)
-{
-  g_return_val_if_fail (MSC_IS_CONNECTION (self), FALSE);
+/* ---- MscServiceHost: what the service sees of this connection ---- */
 
-  return self->implicit_tls;
+static MscMailStore *
+msc_connection_get_store (MscServiceHost *host)
+{
+  MscConnection *self = MSC_CONNECTION (host);
+
+  return msc_live_server_get_store (self->server);
 }
 
-/* For the engine's configuration: whether STARTTLS may be offered. */
-gboolean
-msc_connection_can_start_tls (MscConnection *self)
+static void
+msc_connection_get_settings (MscServiceHost     *host,
+                             MscServiceSettings *settings)
 {
+  MscConnection *self = MSC_CONNECTION (host);
+
+  settings->hostname = msc_live_server_get_hostname (self->server);
+  settings->allow_insecure_auth = msc_live_server_get_insecure_auth (self->server);
+  settings->idle_timeout_usec = msc_live_server_get_idle_timeout (self->server);
+  settings->max_message_size = msc_live_server_get_max_message_size (self->server);
+  settings->apop_pid = (guint) getpid ();
+}
+
+/* TLS from the first byte (465, 993, 995). */
+static gboolean
+msc_connection_is_implicit_tls (MscServiceHost *host)
+{
+  return MSC_CONNECTION (host)->implicit_tls;
+}
+
+/* STARTTLS may be offered once the server has a certificate. */
+static gboolean
+msc_connection_can_start_tls (MscServiceHost *host)
+{
+  MscConnection *self = MSC_CONNECTION (host);
   X509 *certificate;
   EVP_PKEY *key;
-
-  g_return_val_if_fail (MSC_IS_CONNECTION (self), FALSE);
 
   return !self->implicit_tls && msc_live_server_get_identity (self->server, &certificate, &key);
 }
 
-gint64
-msc_connection_get_now (MscConnection *self)
+static const char *
+msc_connection_get_peer_address (MscServiceHost *host)
+{
+  return MSC_CONNECTION (host)->peer_address;
+}
+
+static const char *
+msc_connection_get_client_endpoint (MscServiceHost *host)
+{
+  return MSC_CONNECTION (host)->client_endpoint;
+}
+
+static const char *
+msc_connection_get_server_endpoint (MscServiceHost *host)
+{
+  return MSC_CONNECTION (host)->server_endpoint;
+}
+
+/* A live server keeps real time, in the trace and in the engines. */
+static gint64
+msc_connection_get_now (MscServiceHost *host)
 {
   return g_get_real_time ();
 }
 
-void
-msc_connection_record (MscConnection *self,
-                       MscTraceEvent *event)
+static void
+msc_connection_record (MscServiceHost *host,
+                       MscTraceEvent  *event)
 {
-  g_return_if_fail (MSC_IS_CONNECTION (self));
-  g_return_if_fail (MSC_IS_TRACE_EVENT (event));
+  MscConnection *self = MSC_CONNECTION (host);
 
   msc_trace_event_set_connection (event, self->id);
-  msc_trace_event_set_time (event, msc_connection_get_now (self));
+  msc_trace_event_set_time (event, msc_connection_get_now (host));
   msc_trace_append (msc_live_server_get_trace (self->server), event);
 }
+
+/* The service calls this on the engine's STARTTLS event; the engine's
+ * "go ahead" (220, +OK, OK) is still to be written, in plaintext, so TLS
+ * starts in pump() once that is queued. */
+static void
+msc_connection_start_tls (MscServiceHost *host)
+{
+  MscConnection *self = MSC_CONNECTION (host);
+
+  g_return_if_fail (self->tls == NULL);
+
+  self->starttls_requested = TRUE;
+}
+
+static gboolean
+msc_connection_queue_outbound (MscServiceHost     *host,
+                               const char         *reverse_path,
+                               const char * const *recipients,
+                               GBytes             *message,
+                               GError            **error)
+{
+  MscConnection *self = MSC_CONNECTION (host);
+
+  return msc_live_server_queue_outbound (self->server, reverse_path, recipients, message, error);
+}
+
+/* check_storage stays NULL: the store reports a full disk itself. */
+static void
+msc_connection_service_host_init (MscServiceHostInterface *iface)
+{
+  iface->get_store = msc_connection_get_store;
+  iface->get_settings = msc_connection_get_settings;
+  iface->is_implicit_tls = msc_connection_is_implicit_tls;
+  iface->can_start_tls = msc_connection_can_start_tls;
+  iface->get_peer_address = msc_connection_get_peer_address;
+  iface->get_client_endpoint = msc_connection_get_client_endpoint;
+  iface->get_server_endpoint = msc_connection_get_server_endpoint;
+  iface->get_now = msc_connection_get_now;
+  iface->record = msc_connection_record;
+  iface->start_tls = msc_connection_start_tls;
+  iface->queue_outbound = msc_connection_queue_outbound;
+}
+
+/* ---- The socket ---- */
 
 static void
 record_transport (MscConnection *self,
@@ -247,7 +302,7 @@ record_transport (MscConnection *self,
                                    self->server_endpoint, self->client_endpoint, text);
       msc_trace_event_set_explanation_key (event, "net.close");
     }
-  msc_connection_record (self, event);
+  msc_service_host_record (MSC_SERVICE_HOST (self), event);
 }
 
 /* Every connection ends with exactly one CLOSE event saying who ended it. */
@@ -335,87 +390,18 @@ queue_write (MscConnection *self,
                                      on_write_cb, g_object_ref (self));
 }
 
-static const char *
-tls_error_key (const GError *error)
-{
-  if (error == NULL || error->domain != MSC_TLS_ERROR)
-    return "tls.error.handshake";
-
-  switch (error->code)
-    {
-    case MSC_TLS_ERROR_CERT_UNTRUSTED:
-      return "tls.error.untrusted";
-    case MSC_TLS_ERROR_CERT_HOSTNAME:
-      return "tls.error.hostname";
-    case MSC_TLS_ERROR_CERT_EXPIRED:
-      return "tls.error.expired";
-    case MSC_TLS_ERROR_CERT_NOT_YET_VALID:
-      return "tls.error.not-yet-valid";
-    case MSC_TLS_ERROR_PROTOCOL:
-      return "tls.error.protocol";
-    default:
-      return "tls.error.handshake";
-    }
-}
-
 /* TLS events become trace events: each handshake message and alert as an
- * arrow, each record as what an eavesdropper sees on the wire. */
+ * arrow, each record as what an eavesdropper sees on the wire.  This end
+ * runs the server side of the session. */
 static void
-record_tls_event (MscConnection *self,
-                  MscTlsEvent   *event)
+record_tls_event (MscConnection     *self,
+                  const MscTlsEvent *event)
 {
-  g_autoptr(MscTraceEvent) trace = NULL;
-  gboolean sent = event->direction == MSC_TLS_DIRECTION_SENT;
-  const char *from = sent ? self->server_endpoint : self->client_endpoint;
-  const char *to = sent ? self->client_endpoint : self->server_endpoint;
-  g_autofree char *text = NULL;
-  g_autofree char *key = NULL;
+  g_autoptr(MscTraceEvent) trace = msc_tls_trace_event_new (event, self->server_endpoint,
+                                                            self->client_endpoint);
 
-  switch (event->kind)
-    {
-    case MSC_TLS_EVENT_HANDSHAKE_MESSAGE:
-      trace = msc_trace_event_new (MSC_TRACE_KIND_TLS_HANDSHAKE, MSC_PROTOCOL_TLS, from, to, event->name);
-      key = msc_explain_tls_handshake_key (event->name);
-      break;
-
-    case MSC_TLS_EVENT_ALERT:
-      text = g_strdup_printf ("Alert: %s", event->alert_text);
-      trace = msc_trace_event_new (MSC_TRACE_KIND_TLS_HANDSHAKE, MSC_PROTOCOL_TLS, from, to, text);
-      key = msc_explain_tls_alert_key (event->alert_text);
-      break;
-
-    case MSC_TLS_EVENT_RECORD:
-      /* Translators: what an eavesdropper sees: a TLS record and its size. */
-      text = g_strdup_printf (event->encrypted ? _("TLS record, %lu bytes, encrypted")
-                                               : _("TLS record, %lu bytes, readable"),
-                              (gulong) event->length);
-      trace = msc_trace_event_new (MSC_TRACE_KIND_TLS_RECORD, MSC_PROTOCOL_TLS, from, to, text);
-      key = g_strdup (event->encrypted ? "tls.record.encrypted" : "tls.record.plaintext");
-      break;
-
-    case MSC_TLS_EVENT_HANDSHAKE_DONE:
-      text = g_strdup_printf (_("Encrypted: %s, %s"), event->info->version, event->info->cipher);
-      trace = msc_trace_event_new (MSC_TRACE_KIND_NOTE, MSC_PROTOCOL_TLS,
-                                   self->server_endpoint, self->client_endpoint, text);
-      key = g_strdup ("tls.done");
-      break;
-
-    case MSC_TLS_EVENT_ERROR:
-      trace = msc_trace_event_new (MSC_TRACE_KIND_NOTE, MSC_PROTOCOL_TLS,
-                                   self->server_endpoint, self->client_endpoint, event->error->message);
-      key = g_strdup (tls_error_key (event->error));
-      break;
-
-    case MSC_TLS_EVENT_CLOSED:
-    case MSC_TLS_N_EVENT_KINDS:
-    default:
-      return;
-    }
-
-  if (event->data != NULL)
-    msc_trace_event_set_bytes (trace, event->data);
-  msc_trace_event_set_explanation_key (trace, key);
-  msc_connection_record (self, trace);
+  if (trace != NULL)
+    msc_service_host_record (MSC_SERVICE_HOST (self), trace);
 }
 
 /* Moves what TLS produced: its events into the trace, its ciphertext onto
@@ -470,17 +456,6 @@ start_tls (MscConnection *self)
   msc_tls_session_start (self->tls);
 }
 
-/* The service calls this on the engine's STARTTLS event; the engine's
- * "go ahead" (220, +OK, OK) is still to be written, in plaintext. */
-void
-msc_connection_start_tls (MscConnection *self)
-{
-  g_return_if_fail (MSC_IS_CONNECTION (self));
-  g_return_if_fail (self->tls == NULL);
-
-  self->starttls_requested = TRUE;
-}
-
 /* Bytes for the engine, through TLS if it is on. */
 static void
 feed_engine (MscConnection *self,
@@ -488,7 +463,7 @@ feed_engine (MscConnection *self,
 {
   g_autoptr(GError) error = NULL;
 
-  self->service->set_now (self->engine, msc_connection_get_now (self));
+  self->service->set_now (self->engine, msc_connection_get_now (MSC_SERVICE_HOST (self)));
 
   if (self->tls != NULL)
     {
@@ -577,7 +552,7 @@ on_timeout_cb (gpointer user_data)
   MscConnection *self = MSC_CONNECTION (user_data);
 
   self->timeout_source = 0;
-  self->service->set_now (self->engine, msc_connection_get_now (self));
+  self->service->set_now (self->engine, msc_connection_get_now (MSC_SERVICE_HOST (self)));
   self->service->check_timeout (self->engine);
   msc_connection_pump (self);
 
@@ -594,7 +569,7 @@ schedule_timeout (MscConnection *self)
   if (deadline < 0)
     return;
 
-  delay = MAX (deadline - msc_connection_get_now (self), 0);
+  delay = MAX (deadline - msc_connection_get_now (MSC_SERVICE_HOST (self)), 0);
   self->timeout_source = g_timeout_add_full (G_PRIORITY_DEFAULT, delay / 1000 + 1,
                                              on_timeout_cb, self, NULL);
 }
@@ -613,7 +588,7 @@ msc_connection_pump (MscConnection *self)
   for (;;)
     {
       g_autoptr(GBytes) output = NULL;
-      gboolean progressed = self->service->drain_events (self->engine, self);
+      gboolean progressed = self->service->drain_events (self->engine, MSC_SERVICE_HOST (self));
 
       output = self->service->take_output (self->engine);
       if (output != NULL && g_bytes_get_size (output) > 0)
@@ -687,8 +662,8 @@ msc_connection_start (MscConnection *self)
         return;
     }
 
-  self->engine = self->service->engine_new (self);
-  self->service->set_now (self->engine, msc_connection_get_now (self));
+  self->engine = self->service->engine_new (MSC_SERVICE_HOST (self));
+  self->service->set_now (self->engine, msc_connection_get_now (MSC_SERVICE_HOST (self)));
   self->service->start (self->engine);
   msc_connection_pump (self);
 }

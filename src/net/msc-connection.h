@@ -1,4 +1,5 @@
-/* msc-connection.h — one client on a live socket, driving one engine
+/* msc-connection.h — one client on a live socket, driving one engine; it
+ * is the MscServiceHost the engine's service talks to
  *
  * Copyright 2026 The Mailscope authors
  * SPDX-License-Identifier: GPL-3.0-or-later
@@ -30,17 +31,6 @@ void           msc_connection_close        (MscConnection     *self);
  * server calls it when something outside the connection (the mail store)
  * may have given the engine something to say, e.g. to a client in IDLE. */
 void           msc_connection_pump         (MscConnection     *self);
-MscLiveServer *msc_connection_get_server   (MscConnection     *self);
-const char    *msc_connection_get_peer_address (MscConnection *self);
-const char    *msc_connection_get_client_endpoint (MscConnection *self);
-const char    *msc_connection_get_server_endpoint (MscConnection *self);
 guint          msc_connection_get_id       (MscConnection     *self);
-gboolean       msc_connection_is_implicit_tls (MscConnection  *self);
-gboolean       msc_connection_can_start_tls (MscConnection    *self);
-void           msc_connection_start_tls    (MscConnection     *self);
-gint64         msc_connection_get_now      (MscConnection     *self);
-/* Records EVENT in the server's trace, filling in connection and time. */
-void           msc_connection_record       (MscConnection     *self,
-                                            MscTraceEvent     *event);
 
 G_END_DECLS

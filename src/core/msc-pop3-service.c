@@ -1,4 +1,4 @@
-/* msc-pop3-service.c — the POP3 server engine on a live socket
+/* msc-pop3-service.c — the POP3 server engine behind any connection
  *
  * Copyright 2026 The Mailscope authors
  * SPDX-License-Identifier: GPL-3.0-or-later
@@ -9,34 +9,40 @@
 #include "config.h"
 
 #include <string.h>
-#include <unistd.h>
 #include <glib/gi18n.h>
 
 #include "msc-explain.h"
-#include "msc-live-server.h"
 #include "msc-pop3-server.h"
+#include "msc-service.h"
 
 /* A POP3 reply is read against the command it answers ("+OK" to RETR means
  * "the message follows"), so the service remembers the last verb. */
 #define LAST_VERB_KEY "msc-pop3-last-verb"
 
 static GObject *
-engine_new (MscConnection *connection)
+engine_new (MscServiceHost *host)
 {
   static guint64 greetings;
-  MscLiveServer *server = msc_connection_get_server (connection);
-  MscPop3ServerConfig config = {
-    .hostname = msc_live_server_get_hostname (server),
-    .allow_insecure_auth = msc_live_server_get_insecure_auth (server),
-    .tls_active = msc_connection_is_implicit_tls (connection),
-    .tls_available = msc_connection_can_start_tls (connection),
-    /* RFC 1939 §7: the APOP timestamp must be unique per greeting. */
-    .apop_pid = (guint) getpid (),
-    .apop_clock = (guint64) g_get_real_time () + ++greetings,
-    .autologout_usec = msc_live_server_get_idle_timeout (server),
+  MscServiceSettings settings;
+  MscPop3ServerConfig config;
+
+  msc_service_host_get_settings (host, &settings);
+  config = (MscPop3ServerConfig) {
+    .hostname = settings.hostname,
+    .allow_insecure_auth = settings.allow_insecure_auth,
+    .tls_active = msc_service_host_is_implicit_tls (host),
+    .tls_available = msc_service_host_can_start_tls (host),
+    /* RFC 1939 §7: the APOP timestamp must be unique per greeting.  A
+     * serial keeps two greetings in the same microsecond apart: the
+     * host's (a lesson's connection number, the same on every replay),
+     * else a count in this process. */
+    .apop_pid = settings.apop_pid,
+    .apop_clock = (guint64) msc_service_host_get_now (host) +
+                  (settings.apop_serial != 0 ? settings.apop_serial : ++greetings),
+    .autologout_usec = settings.idle_timeout_usec,
   };
 
-  return G_OBJECT (msc_pop3_server_new (&config, msc_live_server_get_store (server)));
+  return G_OBJECT (msc_pop3_server_new (&config, msc_service_host_get_store (host)));
 }
 
 static void
@@ -104,7 +110,7 @@ abort_session (GObject *engine)
 }
 
 static void
-record_command (MscConnection      *connection,
+record_command (MscServiceHost     *host,
                 GObject            *engine,
                 MscPop3ServerEvent *event)
 {
@@ -112,14 +118,14 @@ record_command (MscConnection      *connection,
   g_autofree char *key = NULL;
 
   trace = msc_trace_event_new (MSC_TRACE_KIND_COMMAND, MSC_PROTOCOL_POP3,
-                               msc_connection_get_client_endpoint (connection),
-                               msc_connection_get_server_endpoint (connection),
+                               msc_service_host_get_client_endpoint (host),
+                               msc_service_host_get_server_endpoint (host),
                                event->line);
   msc_trace_event_set_bytes (trace, event->wire);
   msc_trace_event_set_secret (trace, event->secret);
   key = msc_explain_pop3_command_key (event->verb, event->secret);
   msc_trace_event_set_explanation_key (trace, key);
-  msc_connection_record (connection, trace);
+  msc_service_host_record (host, trace);
 
   /* A SASL response continues AUTH: its replies still answer AUTH. */
   if (event->verb == NULL && event->secret)
@@ -130,7 +136,7 @@ record_command (MscConnection      *connection,
 }
 
 static void
-record_reply (MscConnection      *connection,
+record_reply (MscServiceHost     *host,
               GObject            *engine,
               MscPop3ServerEvent *event)
 {
@@ -166,18 +172,18 @@ record_reply (MscConnection      *connection,
     }
 
   trace = msc_trace_event_new (MSC_TRACE_KIND_REPLY, MSC_PROTOCOL_POP3,
-                               msc_connection_get_server_endpoint (connection),
-                               msc_connection_get_client_endpoint (connection),
+                               msc_service_host_get_server_endpoint (host),
+                               msc_service_host_get_client_endpoint (host),
                                first_line);
   msc_trace_event_set_bytes (trace, event->wire);
   msc_trace_event_set_reply (trace, 0, event->code, reply_class);
   key = msc_explain_pop3_reply_key (g_object_get_data (engine, LAST_VERB_KEY), status_text, event->code);
   msc_trace_event_set_explanation_key (trace, key);
-  msc_connection_record (connection, trace);
+  msc_service_host_record (host, trace);
 }
 
 static void
-record_state (MscConnection      *connection,
+record_state (MscServiceHost     *host,
               MscPop3ServerEvent *event)
 {
   g_autoptr(MscTraceEvent) trace = NULL;
@@ -187,14 +193,14 @@ record_state (MscConnection      *connection,
                           msc_pop3_server_state_get_name (event->old_state),
                           msc_pop3_server_state_get_name (event->new_state));
   trace = msc_trace_event_new (MSC_TRACE_KIND_STATE_CHANGE, MSC_PROTOCOL_POP3,
-                               msc_connection_get_server_endpoint (connection),
-                               msc_connection_get_server_endpoint (connection),
+                               msc_service_host_get_server_endpoint (host),
+                               msc_service_host_get_server_endpoint (host),
                                text);
-  msc_connection_record (connection, trace);
+  msc_service_host_record (host, trace);
 }
 
 static void
-record_update (MscConnection      *connection,
+record_update (MscServiceHost     *host,
                MscPop3ServerEvent *event)
 {
   g_autoptr(MscTraceEvent) trace = NULL;
@@ -210,16 +216,16 @@ record_update (MscConnection      *connection,
                             n, event->user);
 
   trace = msc_trace_event_new (MSC_TRACE_KIND_STORE_CHANGE, MSC_PROTOCOL_POP3,
-                               msc_connection_get_server_endpoint (connection),
-                               msc_connection_get_server_endpoint (connection),
+                               msc_service_host_get_server_endpoint (host),
+                               msc_service_host_get_server_endpoint (host),
                                text);
   msc_trace_event_set_explanation_key (trace, "pop3.update");
-  msc_connection_record (connection, trace);
+  msc_service_host_record (host, trace);
 }
 
 static gboolean
-drain_events (GObject       *engine,
-              MscConnection *connection)
+drain_events (GObject        *engine,
+              MscServiceHost *host)
 {
   MscPop3Server *server = MSC_POP3_SERVER (engine);
   gboolean handled = FALSE;
@@ -235,23 +241,23 @@ drain_events (GObject       *engine,
       switch (event->kind)
         {
         case MSC_POP3_SERVER_EVENT_COMMAND:
-          record_command (connection, engine, event);
+          record_command (host, engine, event);
           break;
 
         case MSC_POP3_SERVER_EVENT_REPLY:
-          record_reply (connection, engine, event);
+          record_reply (host, engine, event);
           break;
 
         case MSC_POP3_SERVER_EVENT_STATE_CHANGED:
-          record_state (connection, event);
+          record_state (host, event);
           break;
 
         case MSC_POP3_SERVER_EVENT_MAILDROP_UPDATED:
-          record_update (connection, event);
+          record_update (host, event);
           break;
 
         case MSC_POP3_SERVER_EVENT_STARTTLS:
-          msc_connection_start_tls (connection);
+          msc_service_host_start_tls (host);
           break;
 
         case MSC_POP3_SERVER_EVENT_AUTHENTICATED:

@@ -1,4 +1,4 @@
-/* msc-smtp-service.c — the SMTP server engine on a live socket
+/* msc-smtp-service.c — the SMTP server engine behind any connection
  *
  * Copyright 2026 The Mailscope authors
  * SPDX-License-Identifier: GPL-3.0-or-later
@@ -12,40 +12,42 @@
 #include <glib/gi18n.h>
 
 #include "msc-explain.h"
-#include "msc-live-server.h"
+#include "msc-service.h"
 #include "msc-smtp-server.h"
 
 static GObject *
-engine_new (MscConnection      *connection,
-            MscSmtpServerRole   role)
+engine_new (MscServiceHost    *host,
+            MscSmtpServerRole  role)
 {
-  MscLiveServer *server = msc_connection_get_server (connection);
-  gint64 idle = msc_live_server_get_idle_timeout (server);
-  MscSmtpServerConfig config = {
-    .hostname = msc_live_server_get_hostname (server),
+  MscServiceSettings settings;
+  MscSmtpServerConfig config;
+
+  msc_service_host_get_settings (host, &settings);
+  config = (MscSmtpServerConfig) {
+    .hostname = settings.hostname,
     .role = role,
-    .max_message_size = msc_live_server_get_max_message_size (server),
-    .allow_insecure_auth = msc_live_server_get_insecure_auth (server),
-    .tls_active = msc_connection_is_implicit_tls (connection),
-    .tls_available = msc_connection_can_start_tls (connection),
-    .peer_address = msc_connection_get_peer_address (connection),
-    .command_timeout_usec = idle,
-    .data_timeout_usec = idle,
+    .max_message_size = settings.max_message_size,
+    .allow_insecure_auth = settings.allow_insecure_auth,
+    .tls_active = msc_service_host_is_implicit_tls (host),
+    .tls_available = msc_service_host_can_start_tls (host),
+    .peer_address = msc_service_host_get_peer_address (host),
+    .command_timeout_usec = settings.idle_timeout_usec,
+    .data_timeout_usec = settings.idle_timeout_usec,
   };
 
-  return G_OBJECT (msc_smtp_server_new (&config, MSC_DIRECTORY (msc_live_server_get_store (server))));
+  return G_OBJECT (msc_smtp_server_new (&config, MSC_DIRECTORY (msc_service_host_get_store (host))));
 }
 
 static GObject *
-mx_engine_new (MscConnection *connection)
+mx_engine_new (MscServiceHost *host)
 {
-  return engine_new (connection, MSC_SMTP_SERVER_ROLE_MX);
+  return engine_new (host, MSC_SMTP_SERVER_ROLE_MX);
 }
 
 static GObject *
-submission_engine_new (MscConnection *connection)
+submission_engine_new (MscServiceHost *host)
 {
-  return engine_new (connection, MSC_SMTP_SERVER_ROLE_SUBMISSION);
+  return engine_new (host, MSC_SMTP_SERVER_ROLE_SUBMISSION);
 }
 
 static void
@@ -137,18 +139,28 @@ resolve_postmaster (MscMailStore *store)
  * RFC 5321 §4.4 asks the delivering server to add; the others go to the
  * outbound queue. Only when all of that is on disk is the client told 250. */
 static gboolean
-deliver (MscConnection      *connection,
+deliver (MscServiceHost     *host,
          MscSmtpServerEvent *event,
          GError            **error)
 {
-  MscLiveServer *server = msc_connection_get_server (connection);
-  MscMailStore *store = msc_live_server_get_store (server);
+  MscMailStore *store = msc_service_host_get_store (host);
   g_autoptr(GPtrArray) remote = g_ptr_array_new ();
   g_autoptr(GString) local_text = g_string_new (NULL);
   g_autoptr(GBytes) local_message = NULL;
   g_autoptr(GBytes) relayed_message = NULL;
+  g_autoptr(GDateTime) now = NULL;
   gsize size;
-  const char *data = g_bytes_get_data (event->message, &size);
+  const char *data;
+
+  /* Before anything is stored, so that a refusal (a lesson's full disk)
+   * leaves no recipient with a copy and the client may simply retry. */
+  if (!msc_service_host_check_storage (host, error))
+    return FALSE;
+
+  /* The host's clock, not the machine's: in a lesson the INBOX shows the
+   * virtual time the message arrived. */
+  now = g_date_time_new_from_unix_utc (msc_service_host_get_now (host) / G_USEC_PER_SEC);
+  data = g_bytes_get_data (event->message, &size);
 
   g_string_append_printf (local_text, "Return-Path: <%s>\r\n", event->reverse_path);
   g_string_append (local_text, event->received);
@@ -175,12 +187,12 @@ deliver (MscConnection      *connection,
                            _("There is no account to receive mail for Postmaster"));
               return FALSE;
             }
-          if (msc_mail_store_deliver (store, postmaster, local_message, error) == 0)
+          if (msc_mail_store_deliver_at (store, postmaster, local_message, now, error) == 0)
             return FALSE;
           continue;
         }
 
-      if (msc_mail_store_deliver (store, recipient->address, local_message, error) == 0)
+      if (msc_mail_store_deliver_at (store, recipient->address, local_message, now, error) == 0)
         return FALSE;
     }
 
@@ -197,30 +209,30 @@ deliver (MscConnection      *connection,
   }
   g_ptr_array_add (remote, NULL);
 
-  return msc_live_server_queue_outbound (server, event->reverse_path,
-                                         (const char * const *) remote->pdata,
-                                         relayed_message, error);
+  return msc_service_host_queue_outbound (host, event->reverse_path,
+                                          (const char * const *) remote->pdata,
+                                          relayed_message, error);
 }
 
 static void
-record_command (MscConnection      *connection,
+record_command (MscServiceHost     *host,
                 MscSmtpServerEvent *event)
 {
   g_autoptr(MscTraceEvent) trace = NULL;
   g_autofree char *key = NULL;
 
   trace = msc_trace_event_new (MSC_TRACE_KIND_COMMAND, MSC_PROTOCOL_SMTP,
-                               msc_connection_get_client_endpoint (connection),
-                               msc_connection_get_server_endpoint (connection),
+                               msc_service_host_get_client_endpoint (host),
+                               msc_service_host_get_server_endpoint (host),
                                event->line);
   msc_trace_event_set_secret (trace, event->secret);
   key = msc_explain_smtp_command_key (event->verb, event->secret);
   msc_trace_event_set_explanation_key (trace, key);
-  msc_connection_record (connection, trace);
+  msc_service_host_record (host, trace);
 }
 
 static void
-record_reply (MscConnection      *connection,
+record_reply (MscServiceHost     *host,
               MscSmtpServerEvent *event)
 {
   g_autoptr(MscTraceEvent) trace = NULL;
@@ -233,19 +245,19 @@ record_reply (MscConnection      *connection,
   text = g_strndup (wire, size);
   g_strchomp (text);
   trace = msc_trace_event_new (MSC_TRACE_KIND_REPLY, MSC_PROTOCOL_SMTP,
-                               msc_connection_get_server_endpoint (connection),
-                               msc_connection_get_client_endpoint (connection),
+                               msc_service_host_get_server_endpoint (host),
+                               msc_service_host_get_client_endpoint (host),
                                text);
   msc_trace_event_set_bytes (trace, event->wire);
   msc_trace_event_set_reply (trace, event->code, event->enhanced,
                              msc_reply_class_from_smtp_code (event->code));
   key = msc_explain_smtp_reply_key (event->code, event->enhanced);
   msc_trace_event_set_explanation_key (trace, key);
-  msc_connection_record (connection, trace);
+  msc_service_host_record (host, trace);
 }
 
 static void
-record_message (MscConnection      *connection,
+record_message (MscServiceHost     *host,
                 MscSmtpServerEvent *event)
 {
   g_autoptr(MscTraceEvent) trace = NULL;
@@ -253,16 +265,16 @@ record_message (MscConnection      *connection,
 
   text = g_strdup_printf (_("(the message: %zu bytes)"), g_bytes_get_size (event->message));
   trace = msc_trace_event_new (MSC_TRACE_KIND_DATA, MSC_PROTOCOL_SMTP,
-                               msc_connection_get_client_endpoint (connection),
-                               msc_connection_get_server_endpoint (connection),
+                               msc_service_host_get_client_endpoint (host),
+                               msc_service_host_get_server_endpoint (host),
                                text);
   msc_trace_event_set_bytes (trace, event->message);
   msc_trace_event_set_explanation_key (trace, "smtp.data");
-  msc_connection_record (connection, trace);
+  msc_service_host_record (host, trace);
 }
 
 static void
-record_store_change (MscConnection      *connection,
+record_store_change (MscServiceHost     *host,
                      MscSmtpServerEvent *event,
                      const GError       *error)
 {
@@ -281,19 +293,19 @@ record_store_change (MscConnection      *connection,
         if (recipient->local)
           g_string_append_printf (text, _("delivered to the INBOX of %s"), recipient->address);
         else
-          g_string_append_printf (text, _("queued for %s (a live server never sends mail off this machine)"),
+          g_string_append_printf (text, _("queued for delivery to %s"),
                                   recipient->address);
       }
 
   trace = msc_trace_event_new (MSC_TRACE_KIND_STORE_CHANGE, MSC_PROTOCOL_SMTP,
-                               msc_connection_get_server_endpoint (connection),
-                               msc_connection_get_server_endpoint (connection),
+                               msc_service_host_get_server_endpoint (host),
+                               msc_service_host_get_server_endpoint (host),
                                text->str);
-  msc_connection_record (connection, trace);
+  msc_service_host_record (host, trace);
 }
 
 static void
-record_state (MscConnection      *connection,
+record_state (MscServiceHost     *host,
               MscSmtpServerEvent *event)
 {
   g_autoptr(MscTraceEvent) trace = NULL;
@@ -303,15 +315,15 @@ record_state (MscConnection      *connection,
                           msc_smtp_server_state_get_name (event->old_state),
                           msc_smtp_server_state_get_name (event->new_state));
   trace = msc_trace_event_new (MSC_TRACE_KIND_STATE_CHANGE, MSC_PROTOCOL_SMTP,
-                               msc_connection_get_server_endpoint (connection),
-                               msc_connection_get_server_endpoint (connection),
+                               msc_service_host_get_server_endpoint (host),
+                               msc_service_host_get_server_endpoint (host),
                                text);
-  msc_connection_record (connection, trace);
+  msc_service_host_record (host, trace);
 }
 
 static gboolean
-drain_events (GObject       *engine,
-              MscConnection *connection)
+drain_events (GObject        *engine,
+              MscServiceHost *host)
 {
   MscSmtpServer *server = MSC_SMTP_SERVER (engine);
   gboolean handled = FALSE;
@@ -327,30 +339,30 @@ drain_events (GObject       *engine,
       switch (event->kind)
         {
         case MSC_SMTP_SERVER_EVENT_COMMAND:
-          record_command (connection, event);
+          record_command (host, event);
           break;
 
         case MSC_SMTP_SERVER_EVENT_REPLY:
-          record_reply (connection, event);
+          record_reply (host, event);
           break;
 
         case MSC_SMTP_SERVER_EVENT_MESSAGE:
           {
             g_autoptr(GError) error = NULL;
 
-            record_message (connection, event);
-            deliver (connection, event, &error);
-            record_store_change (connection, event, error);
+            record_message (host, event);
+            deliver (host, event, &error);
+            record_store_change (host, event, error);
             msc_smtp_server_message_done (server, error);
           }
           break;
 
         case MSC_SMTP_SERVER_EVENT_STARTTLS:
-          msc_connection_start_tls (connection);
+          msc_service_host_start_tls (host);
           break;
 
         case MSC_SMTP_SERVER_EVENT_STATE_CHANGED:
-          record_state (connection, event);
+          record_state (host, event);
           break;
 
         case MSC_SMTP_SERVER_EVENT_AUTHENTICATED:

@@ -1,4 +1,4 @@
-/* msc-imap-service.c — the IMAP server engine on a live socket
+/* msc-imap-service.c — the IMAP server engine behind any connection
  *
  * Copyright 2026 The Mailscope authors
  * SPDX-License-Identifier: GPL-3.0-or-later
@@ -13,21 +13,24 @@
 
 #include "msc-explain.h"
 #include "msc-imap-server.h"
-#include "msc-live-server.h"
+#include "msc-service.h"
 
 static GObject *
-engine_new (MscConnection *connection)
+engine_new (MscServiceHost *host)
 {
-  MscLiveServer *server = msc_connection_get_server (connection);
-  MscImapServerConfig config = {
-    .hostname = msc_live_server_get_hostname (server),
-    .allow_insecure_auth = msc_live_server_get_insecure_auth (server),
-    .tls_active = msc_connection_is_implicit_tls (connection),
-    .tls_available = msc_connection_can_start_tls (connection),
-    .autologout_usec = msc_live_server_get_idle_timeout (server),
+  MscServiceSettings settings;
+  MscImapServerConfig config;
+
+  msc_service_host_get_settings (host, &settings);
+  config = (MscImapServerConfig) {
+    .hostname = settings.hostname,
+    .allow_insecure_auth = settings.allow_insecure_auth,
+    .tls_active = msc_service_host_is_implicit_tls (host),
+    .tls_available = msc_service_host_can_start_tls (host),
+    .autologout_usec = settings.idle_timeout_usec,
   };
 
-  return G_OBJECT (msc_imap_server_new (&config, msc_live_server_get_store (server)));
+  return G_OBJECT (msc_imap_server_new (&config, msc_service_host_get_store (host)));
 }
 
 static void
@@ -95,25 +98,25 @@ abort_session (GObject *engine)
 }
 
 static void
-record_command (MscConnection      *connection,
+record_command (MscServiceHost     *host,
                 MscImapServerEvent *event)
 {
   g_autoptr(MscTraceEvent) trace = NULL;
   g_autofree char *key = NULL;
 
   trace = msc_trace_event_new (MSC_TRACE_KIND_COMMAND, MSC_PROTOCOL_IMAP,
-                               msc_connection_get_client_endpoint (connection),
-                               msc_connection_get_server_endpoint (connection),
+                               msc_service_host_get_client_endpoint (host),
+                               msc_service_host_get_server_endpoint (host),
                                event->line);
   msc_trace_event_set_bytes (trace, event->wire);
   msc_trace_event_set_secret (trace, event->secret);
   key = msc_explain_imap_command_key (event->name, event->secret);
   msc_trace_event_set_explanation_key (trace, key);
-  msc_connection_record (connection, trace);
+  msc_service_host_record (host, trace);
 }
 
 static void
-record_response (MscConnection      *connection,
+record_response (MscServiceHost     *host,
                  MscImapServerEvent *event)
 {
   g_autoptr(MscTraceEvent) trace = NULL;
@@ -154,8 +157,8 @@ record_response (MscConnection      *connection,
     }
 
   trace = msc_trace_event_new (MSC_TRACE_KIND_REPLY, MSC_PROTOCOL_IMAP,
-                               msc_connection_get_server_endpoint (connection),
-                               msc_connection_get_client_endpoint (connection),
+                               msc_service_host_get_server_endpoint (host),
+                               msc_service_host_get_client_endpoint (host),
                                first_line);
   msc_trace_event_set_bytes (trace, event->wire);
   msc_trace_event_set_reply (trace, 0, event->code, reply_class);
@@ -163,11 +166,11 @@ record_response (MscConnection      *connection,
                                        event->response == MSC_IMAP_SERVER_RESPONSE_CONTINUATION,
                                        event->name, event->code);
   msc_trace_event_set_explanation_key (trace, key);
-  msc_connection_record (connection, trace);
+  msc_service_host_record (host, trace);
 }
 
 static void
-record_state (MscConnection      *connection,
+record_state (MscServiceHost     *host,
               MscImapServerEvent *event)
 {
   g_autoptr(MscTraceEvent) trace = NULL;
@@ -177,15 +180,15 @@ record_state (MscConnection      *connection,
                           msc_imap_server_state_get_name (event->old_state),
                           msc_imap_server_state_get_name (event->new_state));
   trace = msc_trace_event_new (MSC_TRACE_KIND_STATE_CHANGE, MSC_PROTOCOL_IMAP,
-                               msc_connection_get_server_endpoint (connection),
-                               msc_connection_get_server_endpoint (connection),
+                               msc_service_host_get_server_endpoint (host),
+                               msc_service_host_get_server_endpoint (host),
                                text);
-  msc_connection_record (connection, trace);
+  msc_service_host_record (host, trace);
 }
 
 static gboolean
-drain_events (GObject       *engine,
-              MscConnection *connection)
+drain_events (GObject        *engine,
+              MscServiceHost *host)
 {
   MscImapServer *server = MSC_IMAP_SERVER (engine);
   gboolean handled = FALSE;
@@ -201,19 +204,19 @@ drain_events (GObject       *engine,
       switch (event->kind)
         {
         case MSC_IMAP_SERVER_EVENT_COMMAND:
-          record_command (connection, event);
+          record_command (host, event);
           break;
 
         case MSC_IMAP_SERVER_EVENT_RESPONSE:
-          record_response (connection, event);
+          record_response (host, event);
           break;
 
         case MSC_IMAP_SERVER_EVENT_STATE_CHANGED:
-          record_state (connection, event);
+          record_state (host, event);
           break;
 
         case MSC_IMAP_SERVER_EVENT_STARTTLS:
-          msc_connection_start_tls (connection);
+          msc_service_host_start_tls (host);
           break;
 
         case MSC_IMAP_SERVER_EVENT_AUTHENTICATED:
