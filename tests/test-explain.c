@@ -42,10 +42,15 @@ test_table (void)
 
       g_assert_true (g_str_has_prefix (entry->key, "smtp.") || g_str_has_prefix (entry->key, "pop3.") ||
                      g_str_has_prefix (entry->key, "imap.") || g_str_has_prefix (entry->key, "tls.") ||
-                     g_str_has_prefix (entry->key, "net."));
+                     g_str_has_prefix (entry->key, "net.") || g_str_has_prefix (entry->key, "dns.") ||
+                     g_str_has_prefix (entry->key, "sim.") || g_str_has_prefix (entry->key, "store."));
       g_assert_cmpuint (strlen (entry->title), >, 0);
       g_assert_cmpuint (strlen (entry->text), >, 40);
-      g_assert_true (g_str_has_prefix (entry->rfc, "RFC "));
+      /* An entry no RFC covers has neither an RFC nor a section */
+      if (entry->rfc == NULL)
+        g_assert_null (entry->section);
+      else
+        g_assert_true (g_str_has_prefix (entry->rfc, "RFC "));
       g_assert_true (msc_explain_lookup_exact (entry->key) == entry);
     }
 }
@@ -794,6 +799,46 @@ test_tls_names (void)
     }
 }
 
+/* The keys the simulated world (src/sim) gives its trace events */
+static const char * const world_keys[] = {
+  "net.refused", "dns.mx", "dns.a", "dns.nxdomain",
+  "sim.relay.retry", "sim.bounce", "sim.bounce.dropped", "sim.send.failed",
+  "sim.pop3.done", "sim.pop3.failed", "sim.pop3.warning",
+  "sim.imap.failed", "sim.imap.action-failed", "sim.session.lost",
+  "sim.no-message", "sim.local.failed",
+  "store.server.added", "store.server.removed", "store.server.flags",
+  "store.device.added", "store.device.changed", "store.device.removed",
+};
+
+static void
+test_world_keys (void)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (world_keys); i++)
+    {
+      const MscExplanation *entry = msc_explain_lookup_exact (world_keys[i]);
+      g_autofree char *reference = NULL;
+
+      if (entry == NULL)
+        g_error ("no explanation for %s", world_keys[i]);
+      g_assert_true (msc_explain_lookup (world_keys[i]) == entry);
+
+      /* With or without an RFC, the reference reads right */
+      reference = msc_explanation_get_reference (entry);
+      if (entry->rfc == NULL)
+        g_assert_null (reference);
+      else
+        g_assert_true (g_str_has_prefix (reference, entry->rfc));
+    }
+
+  {
+    g_autofree char *retry = msc_explanation_get_reference (msc_explain_lookup ("sim.relay.retry"));
+    g_autofree char *local = msc_explanation_get_reference (msc_explain_lookup ("store.device.changed"));
+
+    g_assert_cmpstr (retry, ==, "RFC 5321 §4.5.4.1");
+    g_assert_null (local);
+  }
+}
+
 static void
 remove_dir (const char *path)
 {
@@ -862,6 +907,7 @@ main (int   argc,
   g_test_add_func ("/msc/explain/imap-server-responses", test_imap_server_responses_explained);
   g_test_add_func ("/msc/explain/tls-session", test_tls_session_names);
   g_test_add_func ("/msc/explain/tls-names", test_tls_names);
+  g_test_add_func ("/msc/explain/world", test_world_keys);
   g_test_add_func ("/msc/explain/chinese", test_chinese);
 
   status = g_test_run ();

@@ -21,6 +21,7 @@ static const struct {
   { msc_explain_pop3_entries, &msc_explain_pop3_n_entries },
   { msc_explain_imap_entries, &msc_explain_imap_n_entries },
   { msc_explain_tls_entries, &msc_explain_tls_n_entries },
+  { msc_explain_world_entries, &msc_explain_world_n_entries },
 };
 
 static GHashTable *
@@ -137,10 +138,15 @@ msc_explanation_get_text (const MscExplanation *self)
   return g_dgettext (GETTEXT_PACKAGE, self->text);
 }
 
+/* "RFC 5321 §4.1.1.1", "RFC 5321", or NULL for an entry no RFC covers
+ * (a change in a device's mailbox). */
 char *
 msc_explanation_get_reference (const MscExplanation *self)
 {
   g_return_val_if_fail (self != NULL, NULL);
+
+  if (self->rfc == NULL)
+    return NULL;
 
   if (self->section == NULL)
     return g_strdup (self->rfc);

@@ -29,15 +29,18 @@ G_BEGIN_DECLS
  *   tls.alert.unknown_ca      a TLS alert, by its RFC 8446 §6 name; tls.alert
  *                             the fallback
  *   tls.record.encrypted, tls.done, tls.error.untrusted …
- *   net.connect.plain, net.connect.implicit-tls, net.close
+ *   net.connect.plain, net.connect.implicit-tls, net.close, net.refused
+ *   dns.mx, dns.a, dns.nxdomain   the simulated world's resolver
+ *   sim.bounce, sim.pop3.done …   what a lesson's servers and mail apps do
+ *   store.server.added, store.device.changed …  a change in a mailbox
  */
 typedef struct
 {
   const char *key;
   const char *title;
   const char *text;
-  const char *rfc;      /* "RFC 5321" */
-  const char *section;  /* "4.1.1.1", or NULL */
+  const char *rfc;      /* "RFC 5321", or NULL when no RFC applies */
+  const char *section;  /* "4.1.1.1", or NULL (always NULL without an RFC) */
 } MscExplanation;
 
 const MscExplanation *msc_explain_lookup            (const char           *key);
@@ -75,5 +78,7 @@ extern const MscExplanation msc_explain_imap_entries[];
 extern const gsize          msc_explain_imap_n_entries;
 extern const MscExplanation msc_explain_tls_entries[];
 extern const gsize          msc_explain_tls_n_entries;
+extern const MscExplanation msc_explain_world_entries[];
+extern const gsize          msc_explain_world_n_entries;
 
 G_END_DECLS
