@@ -18,7 +18,8 @@ if [ -n "$missing" ]; then
   exit 1
 fi
 
-xgettext --from-code=UTF-8 --add-comments=Translators \
+# Through the wrapper that also extracts the lessons' translatable keys.
+build-aux/xgettext.sh --from-code=UTF-8 --add-comments=Translators \
   -k_ -kN_ -kC_:1c,2 -kNC_:1c,2 -kg_dngettext:2,3 \
   -f "$tmp/files" -o "$tmp/mailscope.pot"
 
