@@ -9,6 +9,8 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <glib.h>
+#include <glib/gstdio.h>
+#include <gio/gio.h>
 
 typedef struct {
   char *out;
@@ -122,6 +124,128 @@ test_unknown_command (void)
   g_assert_nonnull (strstr (run.err, "“frobnicate”"));
 }
 
+static int
+exit_status (const CliRun *run)
+{
+  g_assert_true (WIFEXITED (run->status));
+  return WEXITSTATUS (run->status);
+}
+
+static void
+test_lessons (void)
+{
+  g_auto(CliRun) run = { 0 };
+
+  run_cli (&run, "", (const char *[]) { "lessons", NULL });
+  g_assert_cmpint (exit_status (&run), ==, 0);
+  /* By Order: the IMAP lesson first. */
+  g_assert_true (g_str_has_prefix (run.out, "imap-two-devices "));
+  g_assert_nonnull (strstr (run.out, "\npop3-two-devices "));
+}
+
+static void
+test_lessons_chinese (void)
+{
+  g_auto(CliRun) run = { 0 };
+
+  run_cli (&run, "zh_CN", (const char *[]) { "lessons", NULL });
+  g_assert_cmpint (exit_status (&run), ==, 0);
+  g_assert_true (has_han (run.out));
+}
+
+/* The transcript, the end state and the verdict; passwords never shown. */
+static void
+test_run (void)
+{
+  g_auto(CliRun) run = { 0 };
+
+  run_cli (&run, "", (const char *[]) { "run", "pop3-two-devices", "--explain", NULL });
+  g_assert_cmpint (exit_status (&run), ==, 0);
+  g_assert_nonnull (strstr (run.out, "Step 1 of 7"));
+  g_assert_nonnull (strstr (run.out, "C: CAPA"));
+  g_assert_nonnull (strstr (run.out, "C: AUTH PLAIN ••••••"));
+  g_assert_null (strstr (run.out, "alice-demo"));
+  /* Nor in base64: "\0alice@example.com\0alice-demo". */
+  g_assert_null (strstr (run.out, "AGFsaWNl"));
+  g_assert_nonnull (strstr (run.out, "S: +OK"));
+  g_assert_nonnull (strstr (run.out, "End state"));
+  g_assert_nonnull (strstr (run.out, "All 10 of the lesson’s expectations held."));
+}
+
+static void
+test_run_json (void)
+{
+  g_auto(CliRun) run = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *checked = NULL;
+  int status;
+  const char *check[] = {
+    "python3", "-c",
+    "import json, sys\n"
+    "d = json.load(sys.stdin)\n"
+    "assert d['lesson']['id'] == 'imap-two-devices'\n"
+    "assert d['end_state']['expectations_held'] is True\n"
+    "rows = {m['id']: m for m in d['end_state']['messages']}\n"
+    "assert rows['lunch']['at']['laptop'] == {'state': 'read', 'folder': 'Inbox', 'complete': True}\n"
+    "assert any(e['kind'] == 'step' for e in d['events'])\n"
+    "print('ok')\n",
+    NULL
+  };
+
+  run_cli (&run, "", (const char *[]) { "run", "imap-two-devices", "--format", "json", NULL });
+  g_assert_cmpint (exit_status (&run), ==, 0);
+
+  {
+    g_autoptr(GSubprocess) python = g_subprocess_newv (check, G_SUBPROCESS_FLAGS_STDIN_PIPE |
+                                                       G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error);
+
+    g_assert_no_error (error);
+    g_subprocess_communicate_utf8 (python, run.out, NULL, &checked, NULL, &error);
+    g_assert_no_error (error);
+    status = g_subprocess_get_exit_status (python);
+  }
+  g_assert_cmpint (status, ==, 0);
+  g_assert_cmpstr (checked, ==, "ok\n");
+}
+
+static void
+test_run_compare (void)
+{
+  g_auto(CliRun) run = { 0 };
+
+  run_cli (&run, "", (const char *[]) { "run", "imap-two-devices", "--compare", NULL });
+  g_assert_cmpint (exit_status (&run), ==, 0);
+  g_assert_nonnull (strstr (run.out, "POP3"));
+  g_assert_nonnull (strstr (run.out, "IMAP"));
+  /* The laptop has Bob's message only with IMAP. */
+  g_assert_nonnull (strstr (run.out, "laptop             —               read · Inbox"));
+  g_assert_nonnull (strstr (run.out, "◀"));
+}
+
+/* A broken file: where and what, exit 1; an unknown id: exit 1. */
+static void
+test_run_broken (void)
+{
+  g_auto(CliRun) run = { 0 };
+  g_auto(CliRun) unknown = { 0 };
+  g_autofree char *dir = g_dir_make_tmp ("msc-cli-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "broken.lesson", NULL);
+  g_autofree char *where = g_strdup_printf ("%s:5:", path);
+
+  g_assert_true (g_file_set_contents (path, "[Lesson]\nId=broken\nTitle=T\nSummary=S\nLevel=expert\n",
+                                      -1, NULL));
+  run_cli (&run, "", (const char *[]) { "run", path, NULL });
+  g_assert_cmpint (exit_status (&run), ==, 1);
+  g_assert_nonnull (strstr (run.err, where));
+
+  run_cli (&unknown, "", (const char *[]) { "run", "no-such-lesson", NULL });
+  g_assert_cmpint (exit_status (&unknown), ==, 1);
+  g_assert_nonnull (strstr (unknown.err, "no-such-lesson"));
+
+  g_unlink (path);
+  g_rmdir (dir);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -133,6 +257,12 @@ main (int   argc,
   g_test_add_func ("/msc/cli/help-chinese", test_help_chinese);
   g_test_add_func ("/msc/cli/unknown-option", test_unknown_option);
   g_test_add_func ("/msc/cli/unknown-command", test_unknown_command);
+  g_test_add_func ("/msc/cli/lessons", test_lessons);
+  g_test_add_func ("/msc/cli/lessons-chinese", test_lessons_chinese);
+  g_test_add_func ("/msc/cli/run", test_run);
+  g_test_add_func ("/msc/cli/run-json", test_run_json);
+  g_test_add_func ("/msc/cli/run-compare", test_run_compare);
+  g_test_add_func ("/msc/cli/run-broken", test_run_broken);
 
   return g_test_run ();
 }

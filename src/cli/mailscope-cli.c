@@ -18,7 +18,9 @@ static const struct {
   int       (*run) (int argc, char **argv);
   const char *summary;
 } commands[] = {
-  { "serve", msc_cli_serve, N_("Run SMTP servers on loopback ports for real mail clients") },
+  { "lessons", msc_cli_lessons, N_("List the lessons") },
+  { "run", msc_cli_run, N_("Run a lesson: its transcript and its end state") },
+  { "serve", msc_cli_serve, N_("Run SMTP, POP3 and IMAP servers on loopback ports for real mail clients") },
 };
 
 int

@@ -45,8 +45,36 @@ mask_secret (const char *text)
 
   if (g_strv_length (words) >= 2 && g_ascii_strcasecmp (words[0], "AUTH") == 0)
     return g_strdup_printf ("%s %s ••••••", words[0], words[1]);
+  /* IMAP: "A001 LOGIN user password" keeps its tag, verb and user. */
+  if (g_strv_length (words) == 3 && g_ascii_strcasecmp (words[1], "LOGIN") == 0)
+    {
+      g_auto(GStrv) rest = g_strsplit (words[2], " ", 2);
+
+      return g_strdup_printf ("%s %s %s ••••••", words[0], words[1], rest[0]);
+    }
 
   return g_strdup ("••••••");
+}
+
+char *
+msc_cli_event_text (MscTraceEvent *event)
+{
+  const char *text = msc_trace_event_get_text (event);
+  g_autofree char *masked = NULL;
+
+  if (msc_trace_event_get_secret (event))
+    text = masked = mask_secret (text);
+
+  switch (msc_trace_event_get_kind (event))
+    {
+    case MSC_TRACE_KIND_COMMAND:
+    case MSC_TRACE_KIND_DATA:
+      return g_strconcat ("C: ", text, NULL);
+    case MSC_TRACE_KIND_REPLY:
+      return g_strconcat ("S: ", text, NULL);
+    default:
+      return g_strdup (text);
+    }
 }
 
 char *

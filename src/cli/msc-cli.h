@@ -22,8 +22,15 @@ int   msc_cli_usage_error               (const char *message);
 int   msc_cli_error                     (const char *format,
                                          ...) G_GNUC_PRINTF (1, 2);
 char *msc_cli_format_event              (MscTraceEvent *event);
+/* The event's text as a transcript shows it: "C: "/"S: " before commands
+ * and replies, credentials masked. */
+char *msc_cli_event_text                (MscTraceEvent *event);
 void  msc_cli_print_trace_as_it_grows   (MscTrace   *trace);
 
+int   msc_cli_lessons                   (int         argc,
+                                         char      **argv);
+int   msc_cli_run                       (int         argc,
+                                         char      **argv);
 int   msc_cli_serve                     (int         argc,
                                          char      **argv);
 

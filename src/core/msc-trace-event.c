@@ -47,6 +47,7 @@ static const char *kind_names[] = {
   [MSC_TRACE_KIND_STORE_CHANGE] = "store-change",
   [MSC_TRACE_KIND_DNS] = "dns",
   [MSC_TRACE_KIND_NOTE] = "note",
+  [MSC_TRACE_KIND_STEP] = "step",
 };
 
 static const char *protocol_names[] = {

@@ -22,6 +22,7 @@ typedef enum {
   MSC_TRACE_KIND_STORE_CHANGE,
   MSC_TRACE_KIND_DNS,
   MSC_TRACE_KIND_NOTE,
+  MSC_TRACE_KIND_STEP,           /* a lesson's step begins: its narration */
 } MscTraceKind;
 
 typedef enum {
