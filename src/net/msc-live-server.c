@@ -350,6 +350,11 @@ msc_live_server_listen (MscLiveServer    *self,
 
   address = g_inet_socket_address_new (inet_address, port);
   socket_service = g_socket_service_new ();
+  /* GIO's default queue of 10 unaccepted connections overflows when a
+   * class's mail clients all connect at once (or while the main loop
+   * stores a message); the kernel then drops their ACKs and they wait
+   * seconds for the greeting.  Postfix and Dovecot use 100 and more. */
+  g_socket_listener_set_backlog (G_SOCKET_LISTENER (socket_service), 128);
   if (!g_socket_listener_add_address (G_SOCKET_LISTENER (socket_service), address,
                                       G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP,
                                       NULL, &effective, error))
