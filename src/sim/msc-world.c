@@ -109,6 +109,7 @@ struct _MscWorld
   GHashTable    *message_ids;  /* lesson message id → Message-ID (without <>) */
   GHashTable    *senders;      /* send step id → Device: whose outgoing mail it is */
   guint          next_step;
+  gboolean       disposing;   /* links closing now start nothing new */
 };
 
 G_DEFINE_FINAL_TYPE (MscWorld, msc_world, G_TYPE_OBJECT)
@@ -768,6 +769,11 @@ on_relay_closed (MscLink      *link,
   MscSmtpClientOutcome *outcome = attempt->outcome;
 
   on_link_closed_forget (item->server->world, link);
+  if (item->server->world->disposing)
+    {
+      relay_attempt_free (attempt);
+      return;
+    }
   g_clear_pointer (&item->last_mta, g_free);
   item->last_mta = g_strdup (attempt->mx);
 
@@ -983,6 +989,9 @@ typedef struct
   Action               *action;
 } Sending;
 
+static void sending_free (Sending *sending);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Sending, sending_free)
+
 
 /* A mail app keeps what it sent: over IMAP in the server's Sent mailbox
  * (APPEND), over POP3 only in a folder on the device. */
@@ -1014,14 +1023,25 @@ device_keep_sent (Device *device,
 }
 
 static void
+sending_free (Sending *sending)
+{
+  g_clear_pointer (&sending->outcome, msc_smtp_client_outcome_free);
+  action_free (sending->action);
+  g_free (sending);
+}
+
+static void
 on_send_closed (MscLink      *link,
                 const GError *error,
                 gpointer      user_data)
 {
-  Sending *sending = user_data;
+  g_autoptr(Sending) sending = user_data;
   Device *device = sending->device;
 
   on_link_closed_forget (device->world, link);
+  if (device->world->disposing)
+    return;
+
   if (sending->outcome != NULL && sending->outcome->success)
     device_keep_sent (device, sending->action);
   else
@@ -1035,10 +1055,6 @@ on_send_closed (MscLink      *link,
       text = g_strdup_printf (_("Sending failed: %s"), why);
       device_note (device, MSC_PROTOCOL_SMTP, "sim.send.failed", text);
     }
-
-  g_clear_pointer (&sending->outcome, msc_smtp_client_outcome_free);
-  action_free (sending->action);
-  g_free (sending);
 }
 
 static MscSmtpClientTlsMode
@@ -1398,6 +1414,8 @@ device_session_closed (MscLink      *link,
   on_link_closed_forget (device->world, link);
   if (device->incoming_link == link)
     device->incoming_link = NULL;
+  if (device->world->disposing)
+    return;
 
   if (error != NULL && device->online)
     {
@@ -1826,7 +1844,9 @@ msc_world_dispose (GObject *object)
 {
   MscWorld *self = MSC_WORLD (object);
 
-  /* Links hold engines that hold stores: they go first. */
+  /* Links hold engines that hold stores: they go first, and what they
+   * were doing is not retried or followed up. */
+  self->disposing = TRUE;
   while (self->links != NULL && self->links->len > 0)
     msc_link_abort (g_ptr_array_index (self->links, self->links->len - 1), "");
   g_clear_pointer (&self->links, g_ptr_array_unref);
