@@ -13,8 +13,7 @@
 
 #include "msc-connection.h"
 #include "msc-live-server.h"
-#include "msc-tls-session.h"
-#include "msc-tls-trace.h"
+#include "msc-server-session.h"
 
 #define READ_SIZE 16384
 /* A client that sends commands but never reads the replies must not make
@@ -31,8 +30,7 @@ struct _MscConnection
 
   /* Owned references */
   GSocketConnection *socket_connection;
-  GObject           *engine;
-  MscTlsSession     *tls;        /* NULL until TLS starts, implicit or by STARTTLS */
+  MscServerSession  *session;    /* the engine, and TLS around it */
   GCancellable      *cancellable;
   GQueue             writes;     /* of GBytes, head being written */
   gsize              queued_bytes;
@@ -47,8 +45,6 @@ struct _MscConnection
   gboolean           closing;
   gboolean           closed;
   gboolean           implicit_tls;
-  gboolean           starttls_requested;  /* the engine said STARTTLS; its "go ahead" goes out in plaintext first */
-  gboolean           engine_told_tls;     /* tls_started() called after a STARTTLS handshake */
 };
 
 static void msc_connection_service_host_init (MscServiceHostInterface *iface);
@@ -83,8 +79,7 @@ msc_connection_dispose (GObject *object)
 
   g_clear_handle_id (&self->timeout_source, g_source_remove);
   g_queue_clear_full (&self->writes, (GDestroyNotify) g_bytes_unref);
-  g_clear_object (&self->engine);
-  g_clear_object (&self->tls);
+  g_clear_object (&self->session);
   g_clear_object (&self->socket_connection);
   g_clear_object (&self->cancellable);
 
@@ -239,16 +234,11 @@ msc_connection_record (MscServiceHost *host,
 }
 
 /* The service calls this on the engine's STARTTLS event; the engine's
- * "go ahead" (220, +OK, OK) is still to be written, in plaintext, so TLS
- * starts in pump() once that is queued. */
+ * "go ahead" (220, +OK, OK) is still to be written, in plaintext. */
 static void
 msc_connection_start_tls (MscServiceHost *host)
 {
-  MscConnection *self = MSC_CONNECTION (host);
-
-  g_return_if_fail (self->tls == NULL);
-
-  self->starttls_requested = TRUE;
+  msc_server_session_request_tls (MSC_CONNECTION (host)->session);
 }
 
 static gboolean
@@ -315,9 +305,8 @@ finish_close (MscConnection *self,
   if (self->closed)
     return;
 
-  if (self->engine != NULL && self->service->abort != NULL &&
-      !self->service->is_closed (self->engine))
-    self->service->abort (self->engine);
+  if (self->session != NULL)
+    msc_server_session_abort (self->session);
 
   record_transport (self, MSC_TRACE_KIND_CLOSE,
                     reason != NULL ? reason : _("The server closed the connection"));
@@ -390,130 +379,6 @@ queue_write (MscConnection *self,
                                      on_write_cb, g_object_ref (self));
 }
 
-/* TLS events become trace events: each handshake message and alert as an
- * arrow, each record as what an eavesdropper sees on the wire.  This end
- * runs the server side of the session. */
-static void
-record_tls_event (MscConnection     *self,
-                  const MscTlsEvent *event)
-{
-  g_autoptr(MscTraceEvent) trace = msc_tls_trace_event_new (event, self->server_endpoint,
-                                                            self->client_endpoint);
-
-  if (trace != NULL)
-    msc_service_host_record (MSC_SERVICE_HOST (self), trace);
-}
-
-/* Moves what TLS produced: its events into the trace, its ciphertext onto
- * the wire. Returns FALSE when TLS failed and the connection must end. */
-static gboolean
-pump_tls (MscConnection *self)
-{
-  g_autoptr(GBytes) ciphertext = NULL;
-  gboolean failed = FALSE;
-  MscTlsEvent *event;
-
-  while ((event = msc_tls_session_next_event (self->tls)) != NULL)
-    {
-      record_tls_event (self, event);
-      if (event->kind == MSC_TLS_EVENT_ERROR)
-        failed = TRUE;
-      msc_tls_event_free (event);
-    }
-
-  /* Sent even after a failure: it carries the alert that tells the client. */
-  while ((ciphertext = msc_tls_session_take_ciphertext (self->tls)) != NULL)
-    {
-      queue_write (self, ciphertext);
-      g_clear_pointer (&ciphertext, g_bytes_unref);
-    }
-
-  /* RFC 3207 §4.2 and its kin: after a STARTTLS handshake the engine
-   * forgets what it knew, and only then may it see decrypted bytes. */
-  if (self->starttls_requested && !self->engine_told_tls &&
-      msc_tls_session_is_handshake_done (self->tls))
-    {
-      self->engine_told_tls = TRUE;
-      self->service->tls_started (self->engine);
-    }
-
-  return !failed;
-}
-
-static void
-start_tls (MscConnection *self)
-{
-  g_autoptr(GError) error = NULL;
-  MscTlsConfig config = { .role = MSC_TLS_ROLE_SERVER };
-
-  msc_live_server_get_identity (self->server, &config.certificate, &config.key);
-  self->tls = msc_tls_session_new (&config, &error);
-  if (self->tls == NULL)
-    {
-      finish_close (self, error->message);
-      return;
-    }
-  msc_tls_session_start (self->tls);
-}
-
-/* Bytes for the engine, through TLS if it is on. */
-static void
-feed_engine (MscConnection *self,
-             GBytes        *bytes)
-{
-  g_autoptr(GError) error = NULL;
-
-  self->service->set_now (self->engine, msc_connection_get_now (MSC_SERVICE_HOST (self)));
-
-  if (self->tls != NULL)
-    {
-      g_autoptr(GBytes) plaintext = NULL;
-
-      if (!msc_tls_session_feed_ciphertext (self->tls, g_bytes_get_data (bytes, NULL),
-                                            g_bytes_get_size (bytes), &error))
-        g_debug ("Connection %u: %s", self->id, error->message);
-      g_clear_error (&error);
-      if (!pump_tls (self))
-        {
-          msc_connection_close (self);
-          return;
-        }
-
-      while ((plaintext = msc_tls_session_take_plaintext (self->tls)) != NULL)
-        {
-          if (!self->service->feed (self->engine, g_bytes_get_data (plaintext, NULL),
-                                    g_bytes_get_size (plaintext), &error))
-            g_debug ("Connection %u: %s", self->id, error->message);
-          g_clear_error (&error);
-          g_clear_pointer (&plaintext, g_bytes_unref);
-        }
-      return;
-    }
-
-  if (!self->service->feed (self->engine, g_bytes_get_data (bytes, NULL),
-                            g_bytes_get_size (bytes), &error))
-    g_debug ("Connection %u: %s", self->id, error->message);
-}
-
-/* Bytes from the engine, through TLS if it is on. */
-static void
-send_output (MscConnection *self,
-             GBytes        *output)
-{
-  g_autoptr(GError) error = NULL;
-
-  if (self->tls == NULL)
-    {
-      queue_write (self, output);
-      return;
-    }
-
-  if (!msc_tls_session_write_plaintext (self->tls, g_bytes_get_data (output, NULL),
-                                        g_bytes_get_size (output), &error))
-    g_debug ("Connection %u: %s", self->id, error->message);
-  pump_tls (self);
-}
-
 static void
 on_read_cb (GObject      *source,
             GAsyncResult *result,
@@ -542,7 +407,7 @@ on_read_cb (GObject      *source,
       return;
     }
 
-  feed_engine (self, bytes);
+  msc_server_session_feed (self->session, g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes));
   msc_connection_pump (self);
 }
 
@@ -552,8 +417,7 @@ on_timeout_cb (gpointer user_data)
   MscConnection *self = MSC_CONNECTION (user_data);
 
   self->timeout_source = 0;
-  self->service->set_now (self->engine, msc_connection_get_now (MSC_SERVICE_HOST (self)));
-  self->service->check_timeout (self->engine);
+  msc_server_session_check_timeout (self->session);
   msc_connection_pump (self);
 
   return G_SOURCE_REMOVE;
@@ -562,7 +426,7 @@ on_timeout_cb (gpointer user_data)
 static void
 schedule_timeout (MscConnection *self)
 {
-  gint64 deadline = self->service->get_deadline (self->engine);
+  gint64 deadline = msc_server_session_get_deadline (self->session);
   gint64 delay;
 
   g_clear_handle_id (&self->timeout_source, g_source_remove);
@@ -574,61 +438,37 @@ schedule_timeout (MscConnection *self)
                                              on_timeout_cb, self, NULL);
 }
 
-/* The one place that moves things along: events first (they may produce
- * output, e.g. the reply to DATA once the message is stored), then output,
- * then reading more if the engine wants it. */
+/* Moves things along: the session's output onto the socket, then
+ * reading more if it wants it. */
 void
 msc_connection_pump (MscConnection *self)
 {
   g_autoptr(MscConnection) hold = g_object_ref (self);
+  g_autoptr(GBytes) output = NULL;
 
   if (self->closed)
     return;
 
-  for (;;)
+  msc_server_session_pump (self->session);
+  output = msc_server_session_take_output (self->session);
+  if (output != NULL)
+    queue_write (self, output);
+
+  if (msc_server_session_is_finished (self->session))
     {
-      g_autoptr(GBytes) output = NULL;
-      gboolean progressed = self->service->drain_events (self->engine, MSC_SERVICE_HOST (self));
+      const char *failure = msc_server_session_get_failure (self->session);
 
-      output = self->service->take_output (self->engine);
-      if (output != NULL && g_bytes_get_size (output) > 0)
-        {
-          send_output (self, output);
-          progressed = TRUE;
-        }
-
-      /* The "go ahead" for STARTTLS has just been queued in plaintext;
-       * everything after it is TLS. */
-      if (self->starttls_requested && self->tls == NULL)
-        {
-          start_tls (self);
-          if (self->closed)
-            return;
-        }
-
-      if (!progressed)
-        break;
-    }
-
-  if (self->service->is_closed (self->engine))
-    {
-      /* close_notify, so the client knows nothing was cut off. */
-      if (self->tls != NULL && msc_tls_session_is_handshake_done (self->tls) &&
-          !msc_tls_session_is_closed (self->tls))
-        {
-          msc_tls_session_shutdown (self->tls);
-          pump_tls (self);
-        }
-      msc_connection_close (self);
+      if (failure != NULL)
+        finish_close (self, failure);
+      else
+        msc_connection_close (self);
       return;
     }
 
   schedule_timeout (self);
 
-  /* During a handshake the engine waits, but TLS needs the client's bytes. */
   if (!self->reading && self->queued_bytes < MAX_QUEUED_OUTPUT &&
-      (self->service->want_read (self->engine) ||
-       (self->tls != NULL && !msc_tls_session_is_handshake_done (self->tls))))
+      msc_server_session_wants_input (self->session))
     {
       self->reading = TRUE;
       g_input_stream_read_bytes_async (g_io_stream_get_input_stream (G_IO_STREAM (self->socket_connection)),
@@ -641,7 +481,7 @@ void
 msc_connection_start (MscConnection *self)
 {
   g_return_if_fail (MSC_IS_CONNECTION (self));
-  g_return_if_fail (self->engine == NULL);
+  g_return_if_fail (self->session == NULL);
 
   {
     g_autofree char *text = NULL;
@@ -655,15 +495,14 @@ msc_connection_start (MscConnection *self)
     record_transport (self, MSC_TRACE_KIND_CONNECT, text);
   }
 
-  if (self->implicit_tls)
-    {
-      start_tls (self);
-      if (self->closed)
-        return;
-    }
+  {
+    X509 *certificate = NULL;
+    EVP_PKEY *key = NULL;
 
-  self->engine = self->service->engine_new (MSC_SERVICE_HOST (self));
-  self->service->set_now (self->engine, msc_connection_get_now (MSC_SERVICE_HOST (self)));
-  self->service->start (self->engine);
+    msc_live_server_get_identity (self->server, &certificate, &key);
+    self->session = msc_server_session_new (self->service, MSC_SERVICE_HOST (self),
+                                            self->implicit_tls, certificate, key);
+  }
+  msc_server_session_start (self->session);
   msc_connection_pump (self);
 }

@@ -11,19 +11,22 @@
 #include <glib/gi18n.h>
 
 #include "msc-link.h"
+#include "msc-server-session.h"
 #include "msc-tls-session.h"
 #include "msc-tls-trace.h"
 
-/* One end of the connection: an engine, perhaps TLS around it. */
+/* One end of the connection: an engine, perhaps TLS around it.  The
+ * server's are in an MscServerSession, as on a live socket. */
 typedef struct
 {
-  GObject        *engine;
-  MscTlsSession  *tls;
-  gboolean        started;            /* the engine was started */
-  gboolean        starttls_requested; /* its STARTTLS event came */
-  gboolean        told_tls;           /* tls_started() called after the handshake */
-  gboolean        closed;             /* sent its FIN */
-  guint           timer;
+  GObject           *engine;
+  MscTlsSession     *tls;
+  MscServerSession  *session;          /* the server's end only */
+  gboolean           started;            /* the engine was started */
+  gboolean           starttls_requested; /* its STARTTLS event came */
+  gboolean           told_tls;           /* tls_started() called after the handshake */
+  gboolean           closed;             /* sent its FIN */
+  guint              timer;
 } End;
 
 struct _MscLink
@@ -74,6 +77,7 @@ end_clear (MscLink *self,
   end->timer = 0;
   g_clear_object (&end->engine);
   g_clear_object (&end->tls);
+  g_clear_object (&end->session);
 }
 
 static void
@@ -155,33 +159,30 @@ record_close (MscLink    *self,
   msc_link_record (self, event);
 }
 
-static void
-record_tls_events (MscLink    *self,
-                   End        *end,
-                   gboolean    all,
-                   gboolean   *failed)
+/* Both ends see every handshake message; the chart shows the server's
+ * view (its session records it), and from the client only what the
+ * server cannot know: why it gave up. */
+static gboolean
+record_client_tls_errors (MscLink *self)
 {
-  gboolean is_server = end == &self->server_end;
-  const char *local = is_server ? self->server_name : self->client_name;
-  const char *peer = is_server ? self->client_name : self->server_name;
+  gboolean failed = FALSE;
   MscTlsEvent *event;
 
-  /* Both ends see every handshake message; the chart shows the server's
-   * view, and from the client only what the server cannot know: why it
-   * gave up. */
-  while ((event = msc_tls_session_next_event (end->tls)) != NULL)
+  while ((event = msc_tls_session_next_event (self->client_end.tls)) != NULL)
     {
       if (event->kind == MSC_TLS_EVENT_ERROR)
-        *failed = TRUE;
-      if (all || event->kind == MSC_TLS_EVENT_ERROR)
         {
-          g_autoptr(MscTraceEvent) trace = msc_tls_trace_event_new (event, local, peer);
+          g_autoptr(MscTraceEvent) trace = msc_tls_trace_event_new (event, self->client_name,
+                                                                    self->server_name);
 
+          failed = TRUE;
           if (trace != NULL)
             msc_link_record (self, trace);
         }
       msc_tls_event_free (event);
     }
+
+  return !failed;
 }
 
 /* ---- Carrying bytes ---- */
@@ -204,29 +205,17 @@ segment_free (Segment *segment)
 static void finish_if_done (MscLink *self);
 
 static void
-feed_end (MscLink  *self,
-          End      *end,
-          GBytes   *bytes)
+feed_client (MscLink *self,
+             GBytes  *bytes)
 {
-  const MscService *service = self->service;
-  gboolean is_server = end == &self->server_end;
   g_autoptr(GError) error = NULL;
+  GObject *engine = self->client_end.engine;
 
-  if (end->engine == NULL)
+  if (engine == NULL)
     return;
 
-  if (is_server)
-    service->set_now (end->engine, msc_clock_get_now (self->clock));
-  else
-    self->client_ops->set_now (end->engine, msc_clock_get_now (self->clock));
-
-  if (is_server)
-    {
-      if (!service->feed (end->engine, g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes), &error))
-        g_debug ("Link %u, server: %s", self->id, error->message);
-    }
-  else if (!self->client_ops->feed (end->engine, g_bytes_get_data (bytes, NULL),
-                                    g_bytes_get_size (bytes), &error))
+  self->client_ops->set_now (engine, msc_clock_get_now (self->clock));
+  if (!self->client_ops->feed (engine, g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes), &error))
     g_debug ("Link %u, client: %s", self->id, error->message);
 }
 
@@ -240,36 +229,43 @@ on_segment_arrived (gpointer user_data)
   if (self->aborted || end->closed)
     return;
 
+  if (segment->to_server)
+    {
+      if (segment->bytes != NULL)
+        {
+          msc_server_session_feed (end->session, g_bytes_get_data (segment->bytes, NULL),
+                                   g_bytes_get_size (segment->bytes));
+          pump_server (self);
+          return;
+        }
+
+      /* The client hung up. */
+      msc_server_session_abort (end->session);
+      record_close (self, FALSE, NULL);
+      end_clear (self, end);
+      end->closed = TRUE;
+      finish_if_done (self);
+      return;
+    }
+
   if (segment->bytes == NULL)
     {
-      /* The other end hung up. */
-      if (segment->to_server)
-        {
-          if (end->engine != NULL && self->service->abort != NULL &&
-              !self->service->is_closed (end->engine))
-            self->service->abort (end->engine);
-          record_close (self, FALSE, NULL);
-          end_clear (self, end);
-          end->closed = TRUE;
-        }
-      else
-        {
-          g_autoptr(GError) error = NULL;
+      g_autoptr(GError) error = NULL;
 
-          if (end->engine != NULL && !self->client_ops->is_closed (end->engine) &&
-              self->client_ops->peer_closed != NULL &&
-              !self->client_ops->peer_closed (end->engine, &error) &&
-              self->client_error == NULL)
-            self->client_error = g_steal_pointer (&error);
-          pump_client (self);
-          if (!end->closed)
-            {
-              /* Whatever the engine thinks, nobody is listening any more. */
-              end->closed = TRUE;
-              if (end->timer != 0)
-                msc_clock_cancel (self->clock, end->timer);
-              end->timer = 0;
-            }
+      /* The server hung up. */
+      if (end->engine != NULL && !self->client_ops->is_closed (end->engine) &&
+          self->client_ops->peer_closed != NULL &&
+          !self->client_ops->peer_closed (end->engine, &error) &&
+          self->client_error == NULL)
+        self->client_error = g_steal_pointer (&error);
+      pump_client (self);
+      if (!end->closed)
+        {
+          /* Whatever the engine thinks, nobody is listening any more. */
+          end->closed = TRUE;
+          if (end->timer != 0)
+            msc_clock_cancel (self->clock, end->timer);
+          end->timer = 0;
         }
       finish_if_done (self);
       return;
@@ -279,33 +275,27 @@ on_segment_arrived (gpointer user_data)
     {
       g_autoptr(GError) error = NULL;
       g_autoptr(GBytes) plaintext = NULL;
-      gboolean failed = FALSE;
 
       if (!msc_tls_session_feed_ciphertext (end->tls, g_bytes_get_data (segment->bytes, NULL),
                                             g_bytes_get_size (segment->bytes), &error))
         g_debug ("Link %u: %s", self->id, error->message);
-      record_tls_events (self, end, segment->to_server, &failed);
 
-      if (segment->to_server)
-        pump_server (self);
-      else
-        pump_client (self);
-      if (failed || end->closed)
+      /* The handshake may just have finished: the engine hears of it
+       * before it sees what came after. */
+      pump_client (self);
+      if (end->closed)
         return;
 
       while ((plaintext = msc_tls_session_take_plaintext (end->tls)) != NULL)
         {
-          feed_end (self, end, plaintext);
+          feed_client (self, plaintext);
           g_clear_pointer (&plaintext, g_bytes_unref);
         }
     }
   else
-    feed_end (self, end, segment->bytes);
+    feed_client (self, segment->bytes);
 
-  if (segment->to_server)
-    pump_server (self);
-  else
-    pump_client (self);
+  pump_client (self);
 }
 
 static void
@@ -325,44 +315,42 @@ transmit (MscLink  *self,
 
 /* Moves what TLS produced onto the wire; FALSE when it failed. */
 static gboolean
-flush_tls (MscLink *self,
-           End     *end)
+flush_client_tls (MscLink *self)
 {
-  gboolean to_server = end == &self->client_end;
-  gboolean failed = FALSE;
+  gboolean ok = record_client_tls_errors (self);
   GBytes *ciphertext;
 
-  record_tls_events (self, end, !to_server, &failed);
   /* Sent even after a failure: it carries the alert that tells the peer. */
-  while ((ciphertext = msc_tls_session_take_ciphertext (end->tls)) != NULL)
+  while ((ciphertext = msc_tls_session_take_ciphertext (self->client_end.tls)) != NULL)
     {
-      transmit (self, to_server, ciphertext);
+      transmit (self, TRUE, ciphertext);
       g_bytes_unref (ciphertext);
     }
 
-  return !failed;
+  return ok;
 }
 
 static void
-send_plaintext (MscLink *self,
-                End     *end,
-                GBytes  *output)
+send_client_output (MscLink *self,
+                    GBytes  *output)
 {
   g_autoptr(GError) error = NULL;
 
-  if (end->tls == NULL)
+  if (self->client_end.tls == NULL)
     {
-      transmit (self, end == &self->client_end, output);
+      transmit (self, TRUE, output);
       return;
     }
 
-  if (!msc_tls_session_write_plaintext (end->tls, g_bytes_get_data (output, NULL),
+  if (!msc_tls_session_write_plaintext (self->client_end.tls, g_bytes_get_data (output, NULL),
                                         g_bytes_get_size (output), &error))
     g_debug ("Link %u: %s", self->id, error->message);
-  flush_tls (self, end);
+  flush_client_tls (self);
 }
 
 /* Sends the FIN, after a close_notify when TLS is up. */
+/* Sends the FIN, after the client's close_notify when TLS is up (the
+ * server's session queues its own). */
 static void
 close_end (MscLink *self,
            End     *end)
@@ -374,7 +362,7 @@ close_end (MscLink *self,
       !msc_tls_session_is_closed (end->tls))
     {
       msc_tls_session_shutdown (end->tls);
-      flush_tls (self, end);
+      flush_client_tls (self);
     }
   end->closed = TRUE;
   if (end->timer != 0)
@@ -406,10 +394,9 @@ on_server_timer (gpointer user_data)
   MscLink *self = user_data;
 
   self->server_end.timer = 0;
-  if (self->server_end.engine == NULL)
+  if (self->server_end.session == NULL)
     return;
-  self->service->set_now (self->server_end.engine, msc_clock_get_now (self->clock));
-  self->service->check_timeout (self->server_end.engine);
+  msc_server_session_check_timeout (self->server_end.session);
   pump_server (self);
 }
 
@@ -447,99 +434,29 @@ schedule_timer (MscLink  *self,
 /* ---- The server's end ---- */
 
 static void
-server_start_tls (MscLink *self)
-{
-  g_autoptr(GError) error = NULL;
-  MscTlsConfig config = {
-    .role = MSC_TLS_ROLE_SERVER,
-    .certificate = self->server->certificate,
-    .key = self->server->key,
-  };
-
-  self->server_end.tls = msc_tls_session_new (&config, &error);
-  if (self->server_end.tls == NULL)
-    {
-      g_warning ("Link %u: %s", self->id, error->message);
-      return;
-    }
-  msc_tls_session_start (self->server_end.tls);
-}
-
-/* The engine's side of the TLS handshake: with implicit TLS the engine
- * starts (its greeting goes out) once the handshake is done, as a real
- * server's does; after STARTTLS it is told so. */
-static void
-server_check_handshake (MscLink *self)
-{
-  End *end = &self->server_end;
-
-  if (end->tls == NULL || !msc_tls_session_is_handshake_done (end->tls))
-    return;
-
-  if (!end->started)
-    {
-      end->started = TRUE;
-      self->service->set_now (end->engine, msc_clock_get_now (self->clock));
-      self->service->start (end->engine);
-    }
-  else if (end->starttls_requested && !end->told_tls)
-    {
-      end->told_tls = TRUE;
-      self->service->set_now (end->engine, msc_clock_get_now (self->clock));
-      self->service->tls_started (end->engine);
-    }
-}
-
-static void
 pump_server (MscLink *self)
 {
   g_autoptr(MscLink) hold = g_object_ref (self);
+  g_autoptr(GBytes) output = NULL;
   End *end = &self->server_end;
 
-  if (end->closed || end->engine == NULL)
+  if (end->closed || end->session == NULL)
     return;
 
-  if (end->tls != NULL && !flush_tls (self, end))
+  msc_server_session_pump (end->session);
+  output = msc_server_session_take_output (end->session);
+  if (output != NULL)
+    transmit (self, FALSE, output);
+
+  if (msc_server_session_is_finished (end->session))
     {
-      record_close (self, TRUE, NULL);
-      close_end (self, end);
-      finish_if_done (self);
-      return;
-    }
-  server_check_handshake (self);
-  if (!end->started)
-    return;
-
-  for (;;)
-    {
-      g_autoptr(GBytes) output = NULL;
-      gboolean progressed = self->service->drain_events (end->engine, MSC_SERVICE_HOST (self));
-
-      output = self->service->take_output (end->engine);
-      if (output != NULL && g_bytes_get_size (output) > 0)
-        {
-          send_plaintext (self, end, output);
-          progressed = TRUE;
-        }
-
-      /* The "go ahead" for STARTTLS has just gone out in plaintext;
-       * everything after it is TLS. */
-      if (end->starttls_requested && end->tls == NULL)
-        server_start_tls (self);
-
-      if (!progressed)
-        break;
-    }
-
-  if (self->service->is_closed (end->engine))
-    {
-      record_close (self, TRUE, NULL);
+      record_close (self, TRUE, msc_server_session_get_failure (end->session));
       close_end (self, end);
       finish_if_done (self);
       return;
     }
 
-  schedule_timer (self, end, self->service->get_deadline (end->engine), on_server_timer);
+  schedule_timer (self, end, msc_server_session_get_deadline (end->session), on_server_timer);
 }
 
 static void
@@ -564,16 +481,10 @@ on_server_accept (gpointer user_data)
                                                                  : "net.connect.plain");
   msc_link_record (self, event);
 
-  if (self->implicit_tls)
-    server_start_tls (self);
-
-  self->server_end.engine = self->service->engine_new (MSC_SERVICE_HOST (self));
-  if (!self->implicit_tls)
-    {
-      self->service->set_now (self->server_end.engine, msc_clock_get_now (self->clock));
-      self->service->start (self->server_end.engine);
-      self->server_end.started = TRUE;
-    }
+  self->server_end.session = msc_server_session_new (self->service, MSC_SERVICE_HOST (self),
+                                                     self->implicit_tls, self->server->certificate,
+                                                     self->server->key);
+  msc_server_session_start (self->server_end.session);
   pump_server (self);
 }
 
@@ -610,7 +521,7 @@ pump_client (MscLink *self)
 
   if (end->tls != NULL)
     {
-      if (!flush_tls (self, end))
+      if (!flush_client_tls (self))
         {
           if (self->client_error == NULL)
             g_set_error_literal (&self->client_error, MSC_TLS_ERROR, MSC_TLS_ERROR_HANDSHAKE,
@@ -647,7 +558,7 @@ pump_client (MscLink *self)
       output = ops->take_output (end->engine);
       if (output != NULL && g_bytes_get_size (output) > 0)
         {
-          send_plaintext (self, end, output);
+          send_client_output (self, output);
           progressed = TRUE;
         }
 
@@ -655,7 +566,7 @@ pump_client (MscLink *self)
         {
           client_start_tls (self);
           if (end->tls != NULL)
-            flush_tls (self, end);
+            flush_client_tls (self);
         }
 
       if (!progressed)
@@ -813,9 +724,8 @@ msc_link_abort (MscLink    *self,
 
   hold = g_object_ref (self);
   self->aborted = TRUE;
-  if (self->server_end.engine != NULL && self->service->abort != NULL &&
-      !self->service->is_closed (self->server_end.engine))
-    self->service->abort (self->server_end.engine);
+  if (self->server_end.session != NULL)
+    msc_server_session_abort (self->server_end.session);
   if (self->client_end.engine != NULL && self->client_ops->peer_closed != NULL &&
       !self->client_ops->is_closed (self->client_end.engine))
     {
@@ -920,7 +830,7 @@ host_record (MscServiceHost *host,
 static void
 host_start_tls (MscServiceHost *host)
 {
-  MSC_LINK (host)->server_end.starttls_requested = TRUE;
+  msc_server_session_request_tls (MSC_LINK (host)->server_end.session);
 }
 
 static gboolean
