@@ -386,13 +386,25 @@ find_device (MscWorld   *self,
 
 /* The resolver every host asks; each question and answer is a trace
  * event, so relaying shows where a domain's mail goes. */
+static void
+record_dns (MscWorld   *self,
+            const char *asker,
+            const char *key,
+            const char *text)
+{
+  g_autoptr(MscTraceEvent) event = msc_trace_event_new (MSC_TRACE_KIND_DNS, MSC_PROTOCOL_DNS,
+                                                        asker, "DNS", text);
+
+  msc_trace_event_set_explanation_key (event, key);
+  record (self, event);
+}
+
 static Server *
 dns_lookup_mx (MscWorld   *self,
                const char *asker,
                const char *domain)
 {
   Server *server = find_server_for_domain (self, domain);
-  g_autoptr(MscTraceEvent) event = NULL;
   g_autofree char *text = NULL;
 
   if (server != NULL)
@@ -400,9 +412,7 @@ dns_lookup_mx (MscWorld   *self,
     text = g_strdup_printf (_("MX of %s? → 10 %s"), domain, server->conf->hostname);
   else
     text = g_strdup_printf (_("MX of %s? → no such domain (NXDOMAIN)"), domain);
-  event = msc_trace_event_new (MSC_TRACE_KIND_DNS, MSC_PROTOCOL_DNS, asker, "DNS", text);
-  msc_trace_event_set_explanation_key (event, server != NULL ? "dns.mx" : "dns.nxdomain");
-  record (self, event);
+  record_dns (self, asker, server != NULL ? "dns.mx" : "dns.nxdomain", text);
 
   return server;
 }
@@ -413,7 +423,6 @@ dns_lookup_a (MscWorld   *self,
               const char *hostname)
 {
   Server *server = find_server (self, hostname);
-  g_autoptr(MscTraceEvent) event = NULL;
   g_autofree char *text = NULL;
 
   if (server != NULL)
@@ -421,9 +430,7 @@ dns_lookup_a (MscWorld   *self,
     text = g_strdup_printf (_("Address of %s? → %s"), hostname, server->conf->address);
   else
     text = g_strdup_printf (_("Address of %s? → no such host (NXDOMAIN)"), hostname);
-  event = msc_trace_event_new (MSC_TRACE_KIND_DNS, MSC_PROTOCOL_DNS, asker, "DNS", text);
-  msc_trace_event_set_explanation_key (event, server != NULL ? "dns.a" : "dns.nxdomain");
-  record (self, event);
+  record_dns (self, asker, server != NULL ? "dns.a" : "dns.nxdomain", text);
 
   return server;
 }
